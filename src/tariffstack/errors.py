@@ -1,0 +1,47 @@
+"""Errors a user can act on.
+
+Every error the tool raises for bad input or bad data derives from ``TariffstackError`` so the
+CLI and API can print a specific message (and exit 2 / answer 4xx) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class TariffstackError(Exception):
+    """Base class: the message is shown to the user as is."""
+
+    exit_code = 2
+
+
+class BadInput(TariffstackError):
+    """The user's input (code, date, country, file line) is malformed or unknown."""
+
+
+class UnknownCountry(BadInput):
+    """A country name or code that matches nothing; carries close matches."""
+
+    def __init__(self, query: str, suggestions: list[str]) -> None:
+        self.query = query
+        self.suggestions = suggestions
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown country {query!r}.{hint}")
+
+
+class UnknownProduct(BadInput):
+    """An HTS code absent from the schedule in force on the date asked."""
+
+
+class DateOutOfRange(BadInput):
+    """A date before the first or after the last revision's coverage."""
+
+
+class DataError(TariffstackError):
+    """The data folder is missing, incomplete or corrupt."""
+
+    exit_code = 3
+
+
+class FetchError(TariffstackError):
+    """Downloading revisions failed."""
+
+    exit_code = 4
