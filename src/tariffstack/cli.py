@@ -1,0 +1,327 @@
+"""Command line: ``tariffstack rate|search|revisions|fetch|check-news``.
+
+Every user error becomes one line on stderr and exit code 2 (data problems 3, download
+problems 4); no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.table import Table
+
+from .config import default_data_dir, default_home
+from .engine import Engine, Inputs, parse_date
+from .errors import BadInput, TariffstackError
+from .models import RateResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+MAX_BATCH_LINE = 10_000
+err = Console(stderr=True)
+out = Console()
+
+
+class State:
+    def __init__(self, data_dir: Path | None, home: Path | None) -> None:
+        self.data_dir = data_dir or default_data_dir()
+        self.home = home or default_home()
+        self._engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with err.status("Loading the schedule (first run parses every revision)...", spinner="dots"):
+                self._engine = Engine.load(self.data_dir, self.home)
+        return self._engine
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="TARIFFSTACK_DATA_DIR",
+              help="Folder of official HTS files (default ../shared/hts or ~/.tariffstack/hts).")
+@click.option("--home", type=click.Path(path_type=Path), envvar="TARIFFSTACK_HOME",
+              help="Folder for the derived store and caches (default ~/.tariffstack).")
+@click.version_option(package_name="tariffstack")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, home: Path | None) -> None:
+    """U.S. duty stacks, layer by layer, from the official tariff schedule."""
+    ctx.obj = State(data_dir, home)
+
+
+def _bool(text: str | None, field: str) -> bool:
+    t = (text or "").strip().lower()
+    if t in ("", "0", "false", "no", "n"):
+        return False
+    if t in ("1", "true", "yes", "y"):
+        return True
+    raise BadInput(f"{field} must be true or false, not {text!r}")
+
+
+def _share(text: str | None, field: str) -> float | None:
+    t = (text or "").strip()
+    if not t:
+        return None
+    try:
+        v = float(t.rstrip("%")) / (100 if t.endswith("%") else 1)
+    except ValueError as exc:
+        raise BadInput(f"{field} must be a number between 0 and 1, not {text!r}") from exc
+    if not 0 <= v <= 1:
+        raise BadInput(f"{field} must be between 0 and 1 (or 0% to 100%), not {text!r}")
+    return v
+
+
+def make_inputs(row: dict[str, str | None]) -> Inputs:
+    """Inputs from CLI options or a batch CSV row (same names)."""
+    loading = (row.get("loading_date") or "").strip()
+    value = (row.get("value_usd") or "").strip()
+    try:
+        value_f = float(value) if value else None
+    except ValueError as exc:
+        raise BadInput(f"value_usd must be a number, not {value!r}") from exc
+    return Inputs(
+        loading_date=parse_date(loading) if loading else None,
+        usmca_claimed=_bool(row.get("usmca_claimed"), "usmca_claimed"),
+        metal_content_share=_share(row.get("metal_content_share"), "metal_content_share"),
+        us_content_share=_share(row.get("us_content_share"), "us_content_share"),
+        melt_pour_country=(row.get("melt_pour_country") or "").strip().upper() or None,
+        program=(row.get("program") or "").strip() or None,
+        value_usd=value_f,
+    )
+
+
+def _render(res: RateResult) -> None:
+    out.print(f"[bold]{res.hts10}[/bold]  {' > '.join((*res.path, res.description))}")
+    out.print(f"Origin {res.origin_name} ({res.origin}), entered {res.entry_date.isoformat()}, HTS {res.revision}")
+    t = Table(show_lines=False)
+    for col in ("layer", "rate", "heading", "in force", "why"):
+        t.add_column(col, overflow="fold")
+    for x in res.layers:
+        rate = "exempt" if x.exempt else (f"{x.rate_pct:g}%" if x.rate_pct is not None else "")
+        if x.specific:
+            rate = f"{rate} + {x.specific}" if rate else x.specific
+        span = ""
+        if x.effective_from:
+            span = f"{x.effective_from.isoformat()} ->" + (f" {x.effective_to.isoformat()}" if x.effective_to else "")
+        t.add_row(x.layer, rate, x.heading or "", span, x.reason + (f" [{x.applies_to}]" if x.applies_to else ""))
+    out.print(t)
+    extra = f" + {' + '.join(res.specific)}" if res.specific else ""
+    out.print(f"[bold]Total: {res.total_pct:g}%{extra}[/bold] (additional duties {res.total_additional_pct:g}%)")
+    for n in res.notes:
+        out.print(f"[yellow]note:[/yellow] {n}")
+    if res.de_minimis:
+        out.print(f"de minimis: {res.de_minimis.reason} ({res.de_minimis.source})")
+
+
+def _batch_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None] | str]]:
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise BadInput(f"cannot read batch file {path}: {exc.strerror}") from exc
+    with fh:
+        reader = csv.DictReader(fh)
+        missing = {"hts10", "origin", "entry_date"} - set(reader.fieldnames or [])
+        if missing:
+            raise BadInput(f"batch file {path} lacks column(s): {', '.join(sorted(missing))}")
+        n = 1
+        try:
+            for row in reader:
+                n = reader.line_num
+                if None in row:
+                    yield n, f"line {n}: more fields than the header has"
+                    continue
+                yield n, row
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield n + 1, f"line {n + 1}: malformed CSV ({exc})"
+
+
+@cli.command()
+@click.argument("hts", required=False)
+@click.option("--origin", "-o", help="Country of origin: ISO code, name or Census code.")
+@click.option("--date", "-d", "day", help="Entry date YYYY-MM-DD (default: the newest date covered).")
+@click.option("--loading-date", help="Date the goods were loaded for export (in-transit rules).")
+@click.option("--usmca", "usmca", is_flag=True, help="Claim USMCA preference (general note 11).")
+@click.option("--metal-content-share", help="Share of value that is 232 metal (0-1); default whole value.")
+@click.option("--us-content-share", help="Share of value that is U.S. content (0-1).")
+@click.option("--melt-pour-country", help="Country where the steel was melted and poured.")
+@click.option("--program", help="Special program code for column 1 Special (e.g. KR, AU).")
+@click.option("--value", "value_usd", type=float, help="Customs value in USD (de minimis check).")
+@click.option("--batch", type=click.Path(path_type=Path), help="CSV of queries: hts10,origin,entry_date[,inputs].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line with --batch).")
+@click.pass_obj
+def rate(state: State, hts: str | None, origin: str | None, day: str | None, loading_date: str | None,
+         usmca: bool, metal_content_share: str | None, us_content_share: str | None,
+         melt_pour_country: str | None, program: str | None, value_usd: float | None,
+         batch: Path | None, as_json: bool) -> None:
+    """The duty stack for one product, origin and entry date."""
+    if batch is not None:
+        _run_batch(state, batch)
+        return
+    if not hts or not origin:
+        raise BadInput("give an HTS code and --origin (or --batch FILE)")
+    inputs = make_inputs({
+        "loading_date": loading_date, "usmca_claimed": "true" if usmca else "",
+        "metal_content_share": metal_content_share, "us_content_share": us_content_share,
+        "melt_pour_country": melt_pour_country, "program": program,
+        "value_usd": None if value_usd is None else str(value_usd),
+    })
+    eng = state.engine()
+    when = parse_date(day) if day else eng.model.last_date
+    res = eng.rate(hts, origin, when, inputs)
+    if as_json:
+        click.echo(json.dumps(res.to_json(), ensure_ascii=False))
+    else:
+        _render(res)
+
+
+def _run_batch(state: State, path: Path) -> None:
+    eng = state.engine()
+    bad = 0
+    for n, row in _batch_rows(path):
+        if isinstance(row, str):
+            obj: dict[str, Any] = {"line": n, "error": row}
+        else:
+            try:
+                res = eng.rate(row.get("hts10") or "", row.get("origin") or "",
+                               parse_date(row.get("entry_date") or ""), make_inputs(row))
+                obj = res.to_json()
+            except TariffstackError as exc:
+                obj = {"line": n, "hts10": row.get("hts10"), "origin": row.get("origin"),
+                       "entry_date": row.get("entry_date"), "error": str(exc)}
+        bad += "error" in obj
+        click.echo(json.dumps(obj, ensure_ascii=False))
+    if bad:
+        err.print(f"{bad} line(s) had errors (see the 'error' fields)")
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", "-n", default=15, show_default=True, type=click.IntRange(1, 200))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def search(state: State, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Ranked full-text search of product descriptions (or an HTS prefix)."""
+    hits = state.engine().search(" ".join(query), limit=limit)
+    if as_json:
+        click.echo(json.dumps([{"hts": h.hts, "description": h.description, "path": list(h.path),
+                                "score": h.score} for h in hits], ensure_ascii=False))
+        return
+    if not hits:
+        err.print("no match")
+        return
+    t = Table()
+    t.add_column("HTS")
+    t.add_column("description", overflow="fold")
+    for h in hits:
+        t.add_row(h.hts, " > ".join((*h.path[-2:], h.description)))
+    out.print(t)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def revisions(state: State, as_json: bool) -> None:
+    """The revisions in the data folder, with their dates and counts."""
+    m = state.engine().model
+    rows = []
+    for r, start, lines in zip(m.revisions, m.starts, m.lines, strict=True):
+        cr = m.records.get(r.name)
+        rows.append({
+            "revision": r.name, "published": r.published.isoformat() if r.published else None,
+            "in_force_from": start.isoformat(), "product_lines": len(lines),
+            "changes": len(cr.entries) if cr else 0,
+        })
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    t = Table()
+    for c in ("revision", "published", "in force from", "lines", "changes"):
+        t.add_column(c)
+    for row in rows:
+        t.add_row(*(str(v) if v is not None else "" for v in row.values()))
+    out.print(t)
+    out.print(f"Coverage: {m.first_date.isoformat()} to {m.last_date.isoformat()}")
+
+
+@cli.command()
+@click.option("--mirror", help="Base URL of a mirror laid out like ../shared (instead of USITC).")
+@click.option("--dest", type=click.Path(path_type=Path), help="Data folder to fill (default: --data-dir).")
+@click.pass_obj
+def fetch(state: State, mirror: str | None, dest: Path | None) -> None:
+    """Download new HTS revisions (USITC or a mirror) with resume and checksums."""
+    from .fetch import fetch_mirror, fetch_usitc
+
+    target = dest or state.data_dir
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        result = fetch_mirror(mirror, target, progress=progress) if mirror else fetch_usitc(target, progress=progress)
+    out.print(f"downloaded {len(result.downloaded)}, up to date {len(result.skipped)}, failed {len(result.failed)}")
+    for name, why in result.failed:
+        err.print(f"[red]failed[/red] {name}: {why}")
+    if result.failed:
+        sys.exit(4)
+
+
+@cli.command("check-news")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--date", "-d", "day", help="Article date when the text has no ' date YYYY-MM-DD' line.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def check_news(state: State, path: Path, day: str | None, as_json: bool) -> None:
+    """Check the tariff claims in a news text against the schedule."""
+    from . import news
+    from .china import ChinaTariffs
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from exc
+    if len(raw) > news.MAX_BYTES:
+        raise BadInput(f"{path} is {len(raw):,} bytes; the limit is {news.MAX_BYTES:,}")
+    if b"\x00" in raw:
+        raise BadInput(f"{path} looks binary (it contains NUL bytes); give a plain-text article")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text") from exc
+    article = news.read_article(text, parse_date(day) if day else None)
+    china_dir = state.data_dir.parent / "china"
+    china = ChinaTariffs.load(china_dir) if china_dir.is_dir() else None
+    checked = news.check(article, state.engine(), china)
+    if as_json:
+        click.echo(json.dumps({"date": article.date.isoformat() if article.date else None,
+                               "claims": [c.to_json() for c in checked]}, ensure_ascii=False))
+    else:
+        out.print(news.render_table(checked))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except TariffstackError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

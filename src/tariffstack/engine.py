@@ -1,0 +1,422 @@
+"""The rate engine: every duty layer for one product, origin and entry date, with its source.
+
+For a date it takes the product line in force, then walks every Chapter 99 measure in force and
+asks: does it name this origin, does its scope hold this product, does any heading it excepts
+apply, do the inputs it depends on (loading date, USMCA claim...) hold? Imposing measures give
+layers; exempting measures that block them are shown as exemptions, so each number can be traced
+to the text that imposes or removes it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import countries
+from .config import default_data_dir, default_home
+from .errors import BadInput, DateOutOfRange, UnknownProduct
+from .legal import load_de_minimis
+from .measures import Measure
+from .models import LAYER_ORDER, DeMinimis, Layer, LayerName, RateResult, SearchHit
+from .rates import Rate, parse_rate, special_rate_for
+from .schedule import Line, digits, dotted
+from .store import Model, load_model
+
+HTS_INPUT_RE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+SUM_LAYERS_MAX: frozenset[LayerName] = frozenset({"s232"})
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Facts about a shipment that the law's scope depends on; defaults are documented."""
+
+    loading_date: date | None = None          # None: not in transit before any cut-off
+    usmca_claimed: bool = False               # claim of USMCA preference (general note 11)
+    metal_content_share: float | None = None  # share of value that is 232 metal; None: whole value
+    us_content_share: float | None = None     # share of value of U.S. content; None: none
+    melt_pour_country: str | None = None
+    program: str | None = None                # special program code for column 1 Special
+    donation: bool = False
+    informational: bool = False
+    value_usd: float | None = None
+
+
+@dataclass
+class _Ctx:
+    line: Line
+    origin: str
+    day: date
+    inputs: Inputs
+    mfn_pct: float | None
+    memo: dict[str, bool] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)   # heading -> the heading that excepted it
+
+
+def parse_hts(code: str) -> str:
+    """Digits of a user-typed HTS code, or a specific error."""
+    text = (code or "").strip()
+    if not HTS_INPUT_RE.match(text):
+        raise BadInput(
+            f"malformed HTS code {code!r}: expected 4 to 10 digits such as 8517.13.0000 or 85171300"
+        )
+    d = digits(text)
+    if len(d) not in (4, 6, 8, 10):
+        raise BadInput(f"malformed HTS code {code!r}: it has {len(d)} digits (expected 8 or 10)")
+    return d
+
+
+def parse_date(text: str | date) -> date:
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise BadInput(f"bad date {text!r}: expected YYYY-MM-DD, e.g. 2025-05-02") from exc
+
+
+class Engine:
+    """Answers rate questions from a compiled :class:`Model`."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._search: Any = None
+        self._active_cache: dict[date, list[Measure]] = {}
+
+    @classmethod
+    def load(cls, data_dir: Path | None = None, home: Path | None = None, *, progress: object | None = None) -> Engine:
+        return cls(load_model(data_dir or default_data_dir(), home or default_home(), progress=progress))
+
+    # ---- coverage -------------------------------------------------------------------------
+    def check_date(self, day: date) -> None:
+        first, last = self.model.first_date, self.model.last_date
+        if day < first or day > last:
+            raise DateOutOfRange(
+                f"date {day.isoformat()} is outside the data: revisions cover "
+                f"{first.isoformat()} to {last.isoformat()}"
+                + ("; run 'tariffstack fetch' for newer revisions" if day > last else "")
+            )
+
+    def line(self, code: str, day: date) -> Line:
+        """The product line in force on a day, or a specific error saying when it existed."""
+        d = parse_hts(code)
+        self.check_date(day)
+        idx = self.model.revision_on(day)
+        lines = self.model.lines[idx]
+        found = lines.get(d) or (lines.get(d[:8]) if len(d) == 10 and d.endswith("00") else None)
+        if found is not None and (len(d) == 10 or len(found.digits) == len(d)):
+            return found
+        if found is not None:
+            raise UnknownProduct(f"{dotted(d)} is a heading or subheading, not a product line: give 10 digits")
+        seen = [r.name for r, ls in zip(self.model.revisions, self.model.lines, strict=True) if d in ls]
+        if seen:
+            raise UnknownProduct(
+                f"HTS {dotted(d)} is not in the schedule in force on {day.isoformat()} "
+                f"({self.model.revisions[idx].name}); it appears in {seen[0]} to {seen[-1]}"
+            )
+        near = sorted(k for k in lines if k.startswith(d[:6]) and len(k) == 10)[:5]
+        hint = f"; lines under {dotted(d[:6])}: {', '.join(dotted(k) for k in near)}" if near else ""
+        raise UnknownProduct(f"unknown HTS code {dotted(d)}{hint}")
+
+    # ---- the stack ------------------------------------------------------------------------
+    def active(self, day: date) -> list[Measure]:
+        found = self._active_cache.get(day)
+        if found is None:
+            found = []
+            for h in self.model.measures:
+                m = self.model.measure_on(h, day)
+                if m is not None:
+                    found.append(m)
+            if len(self._active_cache) > 512:
+                self._active_cache.clear()
+            self._active_cache[day] = found
+        return found
+
+    def rate(self, code: str, origin: str, on: date | str, inputs: Inputs | None = None, **kw: Any) -> RateResult:
+        """The duty stack for one product, origin and entry date."""
+        day = parse_date(on)
+        inputs = inputs or Inputs(**kw)
+        country = countries.resolve(origin)
+        line = self.line(code, day)
+        rev = self.model.revisions[self.model.revision_on(day)]
+        mfn_layer, mfn_rate = self._mfn(line, country.iso2, rev.name, inputs)
+        ctx = _Ctx(line, country.iso2, day, inputs, mfn_rate.ad_valorem_pct if mfn_rate.parsed else None)
+        layers: list[Layer] = [mfn_layer]
+        notes: list[str] = []
+        by_layer: dict[LayerName, list[tuple[Measure, float | None, str | None, str | None]]] = {}
+        for m in self.active(day):
+            if not m.imposes:
+                continue
+            if not self._applies(m, ctx):
+                continue
+            pct, spec, applies_to = self._amount(m, ctx)
+            by_layer.setdefault(m.layer, []).append((m, pct, spec, applies_to))
+        for name, items in by_layer.items():
+            named = [x for x in items if x[0].countries is not None]
+            if named and len(named) < len(items):
+                items = named  # a country-specific heading displaces the any-country one
+            if name in SUM_LAYERS_MAX and len(items) > 1:
+                items = [max(items, key=lambda x: x[1] or 0.0)]
+            for m, pct, spec, applies_to in items:
+                layers.append(self._layer(m, pct, spec, applies_to))
+        layers.extend(self._exemptions(ctx))
+        self._apply_us_content(layers, inputs, notes)
+        layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
+        additional = sum(x.rate_pct or 0.0 for x in layers if x.layer != "mfn" and not x.exempt)
+        base = mfn_layer.rate_pct or 0.0
+        specific = tuple(x.specific for x in layers if x.specific and not x.exempt)
+        if mfn_layer.rate_pct is None:
+            notes.append(f"MFN rate text {mfn_rate.text!r} could not be computed as a percent")
+        for h in sorted({m.heading for m in self.active(day) if m.scope == "unknown" and m.imposes}):
+            if m_reason := self.model.unmodelled.get(h):
+                if self._country_ok(self.model.measure_on(h, day), ctx):
+                    notes.append(f"{h} not evaluated: {m_reason}")
+        return RateResult(
+            hts10=line.hts if len(line.digits) == 10 else f"{line.hts}.00",
+            description=line.description,
+            path=line.path,
+            origin=country.iso2,
+            origin_name=country.name,
+            entry_date=day,
+            revision=rev.name,
+            layers=tuple(layers),
+            total_additional_pct=round(additional, 4),
+            total_pct=round(base + additional, 4),
+            specific=specific,
+            notes=tuple(notes),
+            de_minimis=self.de_minimis(country.iso2, day, inputs.value_usd) if inputs.value_usd is not None else None,
+            inputs=_inputs_json(inputs),
+        )
+
+    def _mfn(self, line: Line, origin: str, rev: str, inputs: Inputs) -> tuple[Layer, Rate]:
+        column, text = "column 1 General", line.general
+        if origin in countries.GROUPS.get("GN3B", frozenset()):
+            column, text = "column 2 (general note 3(b))", line.other
+        rate = parse_rate(text)
+        if inputs.program and origin not in countries.GROUPS.get("GN3B", frozenset()):
+            special = special_rate_for(line.special, inputs.program)
+            if special is None:
+                raise BadInput(
+                    f"program {inputs.program!r} gives no special rate for {line.hts} "
+                    f"(column 1 Special: {line.special or 'none'})"
+                )
+            column, rate = f"column 1 Special, program {inputs.program}", special
+        spec = " + ".join(p.text for p in rate.specific) or None
+        pct = rate.ad_valorem_pct if rate.parsed else None
+        return (
+            Layer(
+                layer="mfn", rate_pct=pct, specific=spec, heading=line.rate_line, revision=rev,
+                effective_from=None, effective_to=None,
+                reason=f"{column} rate of {line.rate_line}: {rate.text or 'none printed'}",
+                source=f"HTS {rev}, {line.rate_line}",
+            ),
+            rate,
+        )
+
+    def _country_ok(self, m: Measure | None, ctx: _Ctx) -> bool:
+        if m is None:
+            return False
+        if m.countries is not None and ctx.origin not in m.countries:
+            return False
+        return ctx.origin not in m.excluded_countries
+
+    def _in_scope(self, m: Measure, ctx: _Ctx) -> bool:
+        s = m.scope
+        if s == "all":
+            return True
+        if s == "footnote":
+            return m.heading in ctx.line.see
+        if s == "list":
+            d = ctx.line.digits
+            return any(d.startswith(c) for c in m.codes)
+        if s.startswith("layer:"):
+            layer = s.split(":", 1)[1]
+            return any(
+                o.layer == layer and o.imposes and o.heading != m.heading and self._applies(o, ctx)
+                for o in self.active(ctx.day)
+            )
+        if s == "condition":
+            return self._condition(m, ctx)
+        return False
+
+    def _condition(self, m: Measure, ctx: _Ctx) -> bool:
+        c, inp = m.condition, ctx.inputs
+        if c == "donation":
+            return inp.donation
+        if c == "informational":
+            return inp.informational
+        if c == "usmca":
+            return inp.usmca_claimed
+        if c == "us_content":
+            return inp.us_content_share is not None and inp.us_content_share >= 0.2
+        if c == "in_transit":
+            return self._in_transit(m, ctx)
+        if c == "us_melt":
+            return inp.melt_pour_country == "US"
+        return False
+
+    def _in_transit(self, m: Measure, ctx: _Ctx) -> bool:
+        lb, inp = m.loaded_before, ctx.inputs
+        if lb is None or inp.loading_date is None or inp.loading_date >= lb:
+            return False
+        return m.entered_before is None or ctx.day < m.entered_before
+
+    def _applies(self, m: Measure, ctx: _Ctx) -> bool:
+        key = m.heading
+        if key in ctx.memo:
+            return ctx.memo[key]
+        ctx.memo[key] = False  # guards against cycles of mutual exceptions
+        ok = self._country_ok(m, ctx) and self._in_scope(m, ctx) and self._mfn_ok(m, ctx)
+        if ok and m.imposes and m.scope != "condition" and self._in_transit(m, ctx):
+            ctx.blocked[m.heading] = "in-transit"
+            ok = False
+        if ok:
+            for e in m.exceptions:
+                other = self.model.measure_on(e, ctx.day)
+                if other is not None and self._applies(other, ctx):
+                    ctx.blocked.setdefault(m.heading, e)
+                    ok = False
+                    break
+        ctx.memo[key] = ok
+        return ok
+
+    def _mfn_ok(self, m: Measure, ctx: _Ctx) -> bool:
+        if m.mfn_condition is None:
+            return True
+        op, threshold = m.mfn_condition
+        mfn = ctx.mfn_pct or 0.0
+        return mfn >= threshold if op == "ge" else mfn < threshold
+
+    def _amount(self, m: Measure, ctx: _Ctx) -> tuple[float | None, str | None, str | None]:
+        d = m.duty
+        spec = " + ".join(p.text for p in d.specific) or None
+        if d.kind == "floor":
+            return max(0.0, (d.pct or 0.0) - (ctx.mfn_pct or 0.0)), spec, None
+        pct = d.pct
+        applies_to = None
+        if d.content_basis and pct is not None:
+            share = ctx.inputs.metal_content_share
+            if share is not None:
+                applies_to = f"{d.content_basis} content ({share:.0%} of value)"
+                pct = pct * share
+            else:
+                applies_to = f"{d.content_basis} content (assumed 100% of value; give metal_content_share)"
+        return pct, spec, applies_to
+
+    def _layer(self, m: Measure, pct: float | None, spec: str | None, applies_to: str | None) -> Layer:
+        return Layer(
+            layer=m.layer, rate_pct=None if pct is None else round(pct, 4), specific=spec,
+            heading=m.heading, revision=m.revision, effective_from=m.start,
+            effective_to=_last_day(m.end), reason=self._reason(m, pct), source=m.family.citation,
+            applies_to=applies_to,
+        )
+
+    def _reason(self, m: Measure, pct: float | None) -> str:
+        who = "products of " + ", ".join(sorted(m.countries)) if m.countries is not None and len(m.countries) <= 4 else (
+            "products of the named countries" if m.countries is not None else "products of any country"
+        )
+        how = {
+            "all": "",
+            "footnote": f" whose product line footnote cites {m.heading}",
+            "list": " listed in " + (", ".join(f"U.S. note {r}" for r in m.note_refs) or "the heading text"),
+        }.get(m.scope, "")
+        amount = f"{pct:g}%" if pct is not None else m.duty.text
+        if m.duty.kind == "floor":
+            amount = f"{pct:g}% (raises the total to {m.duty.pct:g}%)"
+        return f"{m.family.summary}: {amount} on {who}{how} ({m.start_source})."
+
+    def _exemptions(self, ctx: _Ctx) -> list[Layer]:
+        """Exempting headings that blocked an imposing one, shown at rate 0."""
+        out: list[Layer] = []
+        for blocked, by in ctx.blocked.items():
+            m = self.model.measure_on(blocked, ctx.day)
+            if m is None or not m.imposes:
+                continue
+            if by == "in-transit":
+                out.append(Layer(
+                    layer=m.layer, rate_pct=0.0, specific=None, heading=m.heading, revision=m.revision,
+                    effective_from=m.start, effective_to=_last_day(m.end), exempt=True,
+                    reason=f"{m.heading} does not apply: goods loaded before {m.loaded_before} and in transit",
+                    source=m.family.citation,
+                ))
+                continue
+            e = self.model.measure_on(by, ctx.day)
+            if e is None or not e.exempts:
+                continue
+            out.append(Layer(
+                layer=m.layer, rate_pct=0.0, specific=None, heading=e.heading, revision=e.revision,
+                effective_from=e.start, effective_to=_last_day(e.end), exempt=True,
+                reason=f"Exempt from {m.heading} ({m.duty.text}) under {e.heading}: {e.family.summary} ({e.start_source}).",
+                source=e.family.citation,
+            ))
+        # one exemption line per (layer, exempting heading)
+        seen: set[tuple[str, str | None]] = set()
+        uniq = []
+        for x in out:
+            if (x.layer, x.heading) not in seen:
+                seen.add((x.layer, x.heading))
+                uniq.append(x)
+        return uniq
+
+    def _apply_us_content(self, layers: list[Layer], inputs: Inputs, notes: list[str]) -> None:
+        share = inputs.us_content_share
+        if share is None or share < 0.2:
+            return
+        for i, x in enumerate(layers):
+            if x.layer in ("ieepa_reciprocal",) and not x.exempt and x.rate_pct:
+                layers[i] = Layer(**{**{k: getattr(x, k) for k in x.__slots__},  # type: ignore[attr-defined]
+                                     "rate_pct": round(x.rate_pct * (1 - share), 4),
+                                     "applies_to": f"non-U.S. content ({1 - share:.0%} of value)"})
+        notes.append("U.S. content of at least 20% is outside the reciprocal duty (heading 9903.01.34)")
+
+    # ---- other questions ------------------------------------------------------------------
+    def de_minimis(self, origin: str, on: date | str, value_usd: float | None = None) -> DeMinimis:
+        day = parse_date(on)
+        iso = countries.resolve(origin).iso2
+        rules = [r for r in load_de_minimis() if r.covers(iso, day)]
+        # the most specific rule (named countries) and the latest start wins
+        rules.sort(key=lambda r: (r.countries is not None, r.effective))
+        if not rules:
+            return DeMinimis(
+                eligible=None if value_usd is None else value_usd <= 800.0, threshold_usd=800.0,
+                reason="$800 administrative exemption of 19 U.S.C. 1321", source="19 U.S.C. 1321(a)(2)(C)",
+            )
+        r = rules[-1]
+        eligible: bool | None
+        if not r.eligible:
+            eligible = False if value_usd is not None else False
+        else:
+            eligible = None if value_usd is None else value_usd <= r.threshold_usd
+        return DeMinimis(eligible=eligible, threshold_usd=r.threshold_usd, reason=r.summary, source=r.citation)
+
+    def products(self, on: date | str) -> list[str]:
+        day = parse_date(on)
+        self.check_date(day)
+        from .schedule import products
+
+        return [ln.hts if len(ln.digits) == 10 else f"{ln.hts}.00" for ln in products(self.model.lines[self.model.revision_on(day)])]
+
+    def search(self, query: str, limit: int = 20, on: date | str | None = None) -> list[SearchHit]:
+        from .search import SearchIndex
+
+        if self._search is None:
+            self._search = SearchIndex(self.model)
+        return self._search.search(query, limit=limit)  # type: ignore[no-any-return]
+
+
+def _last_day(end: date | None) -> date | None:
+    from datetime import timedelta
+
+    return None if end is None else end - timedelta(days=1)
+
+
+def _inputs_json(inputs: Inputs) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in Inputs.__slots__:  # type: ignore[attr-defined]
+        v = getattr(inputs, k)
+        if v is None or v is False:
+            continue
+        out[k] = v.isoformat() if isinstance(v, date) else v
+    return out

@@ -1,0 +1,158 @@
+"""Legal events the printed schedule misses, and the de minimis rule, read from cited data files.
+
+The HTS can lag the law: the 2026 revisions still print the IEEPA headings although those duties
+ended for goods entered on or after Feb 24, 2026. ``data/legal_events.csv`` records each such
+event with its citation; the model applies them to the measures so that the engine answers what
+the law imposed, and shows the event's citation in the explanation.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from . import countries
+from .errors import DataError
+
+if TYPE_CHECKING:
+    from .measures import Measure
+
+
+def _headings_match(spec: str, heading: str, layer: str, event_layer: str) -> bool:
+    for part in spec.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if part == "*":
+            return layer == event_layer
+        if "-" in part:
+            lo, hi = (p.strip() for p in part.split("-", 1))
+            if lo <= heading <= hi:
+                return True
+        elif part == heading:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class LegalEvent:
+    """A change in the law on a date, for a set of headings, with its citation."""
+
+    id: str
+    headings: str
+    layer: str
+    action: str                 # terminate | start | rate | suspend
+    effective: date
+    end: date | None
+    rate_pct: float | None
+    countries: frozenset[str] | None
+    citation: str
+    summary: str
+
+    def apply(self, m: Measure) -> Measure:
+        """The measure as this event leaves it (unchanged when the event does not concern it)."""
+        if not _headings_match(self.headings, m.heading, m.layer, self.layer):
+            return m
+        if self.action in ("terminate", "suspend"):
+            if m.start >= self.effective:
+                return replace(m, status="terminated", start_source=f"{m.start_source}; ended by {self.citation}")
+            if m.end is None or m.end > self.effective:
+                return replace(
+                    m, end=self.effective,
+                    start_source=f"{m.start_source}; ends {self.effective:%B %-d, %Y} ({self.citation})",
+                )
+        if self.action == "start" and m.start > self.effective and m.revision_index >= 0:
+            return replace(m, start=self.effective, start_source=f"effective {self.effective:%B %-d, %Y} ({self.citation})")
+        return m
+
+
+def _date(text: str, what: str) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise DataError(f"legal data: bad {what} date {text!r}") from exc
+
+
+def _countries(spec: str) -> frozenset[str] | None:
+    spec = (spec or "").strip()
+    if spec in ("", "*"):
+        return None
+    out: set[str] = set()
+    for part in spec.split(";"):
+        part = part.strip()
+        out |= countries.GROUPS.get(part, frozenset({part}))
+    return frozenset(out)
+
+
+@cache
+def load_events() -> list[LegalEvent]:
+    out: list[LegalEvent] = []
+    path = resources.files("tariffstack").joinpath("data/legal_events.csv")
+    if not path.is_file():
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            eff = _date(row.get("effective", ""), "effective")
+            if eff is None:
+                continue
+            rate = (row.get("rate_pct") or "").strip()
+            out.append(
+                LegalEvent(
+                    id=row["id"], headings=row.get("headings", ""), layer=row.get("layer", ""),
+                    action=row.get("action", "").strip(), effective=eff,
+                    end=_date(row.get("end", ""), "end"), rate_pct=float(rate) if rate else None,
+                    countries=_countries(row.get("countries", "")),
+                    citation=row.get("citation", ""), summary=row.get("summary", ""),
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class DeMinimisRule:
+    id: str
+    countries: frozenset[str] | None
+    effective: date
+    end: date | None
+    eligible: bool
+    threshold_usd: float
+    citation: str
+    summary: str
+
+    def covers(self, origin: str, day: date) -> bool:
+        return (
+            (self.countries is None or origin in self.countries)
+            and self.effective <= day
+            and (self.end is None or day < self.end)
+        )
+
+
+@cache
+def load_de_minimis() -> list[DeMinimisRule]:
+    out: list[DeMinimisRule] = []
+    path = resources.files("tariffstack").joinpath("data/de_minimis.csv")
+    if not path.is_file():
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            eff = _date(row.get("effective", ""), "effective")
+            if eff is None:
+                continue
+            thr = (row.get("threshold_usd") or "").strip()
+            out.append(
+                DeMinimisRule(
+                    id=row["id"], countries=_countries(row.get("countries", "")), effective=eff,
+                    end=_date(row.get("end", ""), "end"),
+                    eligible=(row.get("eligible") or "").strip().lower() in ("1", "true", "yes"),
+                    threshold_usd=float(thr) if thr else 800.0,
+                    citation=row.get("citation", ""), summary=row.get("summary", ""),
+                )
+            )
+    return out

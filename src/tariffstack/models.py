@@ -1,0 +1,116 @@
+"""Typed results the engine returns and every front end (CLI, API, web, news checker) renders.
+
+Kept separate from the engine so front ends depend on the shape of an answer, not on how it is
+computed. ``to_json`` gives the documented output contract of ``tariffstack rate --json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+LayerName = Literal[
+    "mfn", "s301", "s232", "ieepa_fentanyl", "ieepa_reciprocal", "ieepa_other", "s122", "s201",
+    "other",
+]
+LAYER_ORDER: tuple[LayerName, ...] = (
+    "mfn", "s301", "s232", "ieepa_fentanyl", "ieepa_reciprocal", "ieepa_other", "s122", "s201",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One duty layer of a stack, with the text that imposes (or exempts) it."""
+
+    layer: LayerName
+    rate_pct: float | None          # ad valorem percent (None when only specific / not computable)
+    specific: str | None            # specific part as printed, e.g. "2.2¢/kg"
+    heading: str | None             # Chapter 99 heading, or the product line for MFN
+    revision: str                   # HTS revision the text was read from
+    effective_from: date | None
+    effective_to: date | None       # last day in force (inclusive), None = still in force
+    reason: str                     # one plain sentence of why
+    source: str | None = None       # legal citation (note, EO, proclamation, CSMS)
+    applies_to: str | None = None   # e.g. "steel content (60% of value)" when partial
+    exempt: bool = False            # True when this entry records an exemption (rate 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "rate_pct": self.rate_pct,
+            "specific": self.specific,
+            "heading": self.heading,
+            "revision": self.revision,
+            "effective_from": self.effective_from.isoformat() if self.effective_from else None,
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "reason": self.reason,
+            "source": self.source,
+            "applies_to": self.applies_to,
+            "exempt": self.exempt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeMinimis:
+    """Whether a low-value shipment may enter free under 19 U.S.C. 1321 on that date."""
+
+    eligible: bool | None           # None when no value was given
+    threshold_usd: float
+    reason: str
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RateResult:
+    """The full answer for one (product, origin, entry date)."""
+
+    hts10: str
+    description: str
+    path: tuple[str, ...]
+    origin: str                     # ISO alpha-2
+    origin_name: str
+    entry_date: date
+    revision: str                   # revision in force for the product line
+    layers: tuple[Layer, ...]
+    total_additional_pct: float
+    total_pct: float
+    specific: tuple[str, ...] = ()  # specific (non ad valorem) parts of the total
+    notes: tuple[str, ...] = ()     # caveats: inputs assumed, things not modelled
+    de_minimis: DeMinimis | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def layer(self, name: LayerName) -> list[Layer]:
+        return [x for x in self.layers if x.layer == name]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hts10": self.hts10,
+            "description": self.description,
+            "path": list(self.path),
+            "origin": self.origin,
+            "origin_name": self.origin_name,
+            "entry_date": self.entry_date.isoformat(),
+            "revision": self.revision,
+            "layers": [x.to_json() for x in self.layers],
+            "total_additional_pct": self.total_additional_pct,
+            "total_pct": self.total_pct,
+            "specific": list(self.specific),
+            "notes": list(self.notes),
+            "de_minimis": None if self.de_minimis is None else {
+                "eligible": self.de_minimis.eligible,
+                "threshold_usd": self.de_minimis.threshold_usd,
+                "reason": self.de_minimis.reason,
+                "source": self.de_minimis.source,
+            },
+            "inputs": self.inputs,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    hts: str                        # dotted code as printed (8 or 10 digits, or heading)
+    description: str
+    path: tuple[str, ...]
+    score: float

@@ -1,0 +1,183 @@
+"""The compiled model: all revisions, change records, notes and measures, cached on disk.
+
+Parsing 44 revisions takes seconds; answering a query should not. The model is built once from
+the official files and pickled into the home folder, keyed by the archives' checksums and the
+package version, then reused until the data changes. Writes are atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from . import __version__
+from .changes import ChangeRecord, load_change_records
+from .errors import DataError
+from .legal import LegalEvent, load_events
+from .measures import Measure, build_measures
+from .notes import NotesIndex
+from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
+
+CACHE_FORMAT = 3
+
+
+@dataclass
+class Model:
+    """Everything the engine needs, in memory."""
+
+    revisions: list[Revision]
+    lines: list[dict[str, Line]]             # per revision, product lines keyed by digits
+    starts: list[date]                        # date each revision's product lines take over
+    measures: dict[str, list[Measure]]        # heading -> versions
+    records: dict[str, ChangeRecord]
+    events: list[LegalEvent]
+    unmodelled: dict[str, str]                # heading -> why its scope is not computed
+
+    @property
+    def first_date(self) -> date:
+        return self.starts[0]
+
+    @property
+    def last_date(self) -> date:
+        """Coverage ends at the newest dated revision (its publication date)."""
+        dated = [r.published for r in self.revisions if r.published]
+        return max([*dated, *self.starts])
+
+    def revision_on(self, day: date) -> int:
+        """Index of the revision whose product lines are in force on ``day``."""
+        return max(0, bisect.bisect_right(self.starts, day) - 1)
+
+    def measure_on(self, heading: str, day: date) -> Measure | None:
+        """The version of a heading in force on a day (the latest revision's word wins)."""
+        best: Measure | None = None
+        for v in self.measures.get(heading, ()):
+            if v.start <= day and (v.end is None or day < v.end) and (
+                best is None or v.revision_index > best.revision_index
+            ):
+                best = v
+        if best is None or best.status != "active":
+            return None
+        return best
+
+
+def _fingerprint(hts_dir: Path, revisions: list[Revision]) -> str:
+    h = hashlib.sha256(f"{__version__}:{CACHE_FORMAT}:{hts_dir.resolve()}".encode())
+    for r in revisions:
+        st = r.json_path.stat()
+        h.update(f"{r.name}:{r.sha256}:{st.st_size}:{st.st_mtime_ns}".encode())
+    notes = _notes_path(hts_dir)
+    if notes:
+        h.update(str(notes.stat().st_mtime_ns).encode())
+    return h.hexdigest()[:24]
+
+
+def _notes_path(hts_dir: Path) -> Path | None:
+    folder = hts_dir / "notes"
+    found = sorted(folder.glob("chapter99_*.txt")) if folder.is_dir() else []
+    return found[-1] if found else None
+
+
+def build_model(hts_dir: Path, *, verify: bool = True, progress: object | None = None) -> Model:
+    """Parse every official file into a Model (no cache)."""
+    revisions = load_revisions(hts_dir)
+    interner = _Interner()
+    lines: list[dict[str, Line]] = []
+    headings: list[dict[str, Line]] = []
+    for rev in revisions:
+        parsed = parse_records(read_records(rev, verify=verify), interner)
+        lines.append({k: v for k, v in parsed.items() if not k.startswith("99")})
+        headings.append({k: v for k, v in parsed.items() if k.startswith("9903")})
+        if callable(progress):
+            progress(rev.name)
+    records = load_change_records(hts_dir)
+    starts = [
+        date(r.year, 1, 1) if i == 0 or "basic" in r.name else (r.published or date(r.year, 1, 1))
+        for i, r in enumerate(revisions)
+    ]
+    measures = build_measures(revisions, headings, records)
+    notes_file = _notes_path(hts_dir)
+    notes = NotesIndex.load(notes_file) if notes_file else None
+    events = load_events()
+    unmodelled: dict[str, str] = {}
+    for h, versions in measures.items():
+        measures[h] = [_apply_events(_resolve_scope(v, notes, unmodelled), events) for v in versions]
+    return Model(revisions, lines, starts, measures, records, events, unmodelled)
+
+
+def _resolve_scope(m: Measure, notes: NotesIndex | None, unmodelled: dict[str, str]) -> Measure:
+    """Fill a list scope with the product codes of the notes it cites.
+
+    An exempting heading of a country-wide family that cites a deep note subdivision (e.g.
+    2(v)(iii)(b), 2(v)(xx)) exempts that subdivision's product list when it has one, else the
+    whole origin (as 9903.01.26 does for Canada under 2(v)(iv)).
+    """
+    if m.scope == "all" and m.exempts and notes is not None:
+        deep = [r for r in m.note_refs if r.count("(") >= 2]
+        codes_all: set[str] = set()
+        for ref in deep:
+            try:
+                codes_all |= notes.codes(ref)
+            except KeyError:
+                continue
+        return replace(m, scope="list", codes=frozenset(codes_all)) if codes_all else m
+    if m.scope != "list" or not m.note_refs:
+        return m
+    codes = set(m.codes)
+    missing: list[str] = []
+    for ref in m.note_refs:
+        if notes is None:
+            missing.append(ref)
+            continue
+        try:
+            codes |= notes.codes(ref)
+        except KeyError:
+            missing.append(ref)
+    if not codes:
+        unmodelled[m.heading] = (
+            f"U.S. note {', '.join(missing or m.note_refs)} lists no product codes in the notes text "
+            "available (chapter 99, 2026 rev 6)"
+        )
+        return replace(m, scope="unknown")
+    return replace(m, codes=frozenset(codes))
+
+
+def _apply_events(m: Measure, events: list[LegalEvent]) -> Measure:
+    for e in events:
+        m = e.apply(m)
+    return m
+
+
+def load_model(hts_dir: Path, home: Path, *, verify: bool = True, progress: object | None = None) -> Model:
+    """The cached model for this data folder, rebuilt when the data or the code changed."""
+    revisions = load_revisions(hts_dir)
+    cache = home / "cache" / f"model-{_fingerprint(hts_dir, revisions)}.pickle"
+    if cache.is_file():
+        try:
+            with cache.open("rb") as fh:
+                model = pickle.load(fh)
+            if isinstance(model, Model):
+                return model
+        except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never fatal
+            pass
+    model = build_model(hts_dir, verify=verify, progress=progress)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".model-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+        for old in cache.parent.glob("model-*.pickle"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        if "tmp" in locals():
+            Path(tmp).unlink(missing_ok=True)
+        if not os.access(home, os.W_OK) and home.exists():
+            raise DataError(f"cannot write the cache in {home}: {exc.strerror}") from exc
+    return model
