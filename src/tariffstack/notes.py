@@ -46,16 +46,16 @@ _FURNITURE_RES = (
     _HDR_RE,
     re.compile(r"Annotated for Statistical Reporting Purposes"),
     re.compile(r"U\.S\. Notes \(con\.\)"),
-    re.compile(r"(?<![A-Za-z])XXII(?![A-Za-z])"),
+    re.compile(r"(?<![A-Za-z])(?<!SUBCHAPTER )XXII(?![A-Za-z])"),
     re.compile(r"\b99\s*-\s*[IVXL]+\s*-\s*\d+\b"),
 )
-_LONE_NUMBER_RE = re.compile(r"^\d{1,3}$")  # a garbled page number in a header block
+_LONE_NUMBER_RE = re.compile(r"^(?:\d{1,3}|[IVXL]{1,5})$")  # garbled page no. / section
 _HEADER_SPAN = 12  # lines after the title line that may still be page header
 
 # Compiler's notes that only describe the PDF layout; substantive ones are kept in the text.
 _LAYOUT_NOTE_RE = re.compile(
-    r"\[Compiler's note:\s*(?:List(?:\s+for\s+\S+)?\s+(?:may|continues)|text of note may"
-    r"|numbers in this table)[^\]]*\]",
+    r"\[Compiler's\s+note:\s*(?:List(?:\s+for\s+\S+)?\s+(?:may|continues)"
+    r"|text\s+of\s+note\s+may|numbers\s+in\s+this\s+table)[^\]]*\]",
     re.IGNORECASE,
 )
 
@@ -128,15 +128,15 @@ class _RawNote(NamedTuple):
 
 
 def _subchapter_regions(lines: list[str]) -> Iterator[tuple[str, list[str]]]:
-    """Yield (roman, U.S.-note lines) per subchapter: from "U.S. Notes" to the first table."""
+    """Yield (roman, U.S.-note lines) per subchapter: the text before its first table."""
     starts = [(i, m.group(1)) for i, line in enumerate(lines)
               if (m := _SUBCHAPTER_RE.match(line))]
     for k, (start, roman) in enumerate(starts):
         end = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
-        begin = next((i + 1 for i in range(start, end) if _US_NOTES_RE.match(lines[i])), None)
-        if begin is None:
-            continue
-        stop = next((i for i in range(begin, end) if _TABLE_RE.match(lines[i])), end)
+        stop = next((i for i in range(start, end) if _TABLE_RE.match(lines[i])), end)
+        # "U.S. Notes" heads the notes; some subchapters (XXI, XXII) start them without it
+        begin = next((i + 1 for i in range(start, stop) if _US_NOTES_RE.match(lines[i])),
+                     start + 1)
         yield roman, lines[begin:stop]
 
 
@@ -173,7 +173,7 @@ def _split_notes(roman: str, lines: list[str]) -> list[_RawNote]:
         is_note = current < num <= current + 3 and (num == current + 1 or strong)
         if num == current and rest.startswith("(a)") and m is not misprint:
             is_note = True  # a second note printed with the same number (21: expired one)
-        if is_note and num == last_item + 1 and not strong:
+        if is_note and last_item and num == last_item + 1 and not strong:
             is_note = False  # "21. Other ..." right after item 20 of a list
         if is_note:
             close(i)
@@ -236,10 +236,18 @@ def _readings(label: str) -> list[tuple[Kind, int]]:
     return out
 
 
+def _misprint_readings(label: str) -> list[tuple[Kind, int, str]]:
+    """Readings of "(II)" as "(ll)": the PDF prints 20(ll) with capital I's."""
+    if label and set(label) == {"I"} and len(label) <= 3:
+        return [(kind, ordinal, "l" * len(label)) for kind, ordinal in _readings("l" * len(label))
+                if kind in ("a", "aa")]
+    return []
+
+
 class _Label(NamedTuple):
     pos: int  # offset in the note text
     label: str  # as printed, without parentheses
-    readings: tuple[tuple[Kind, int], ...]
+    readings: tuple[tuple[Kind, int, str, float], ...]  # kind, ordinal, label to use, penalty
     chained: bool  # follows another label on the same line: "(v) (i) Except ..."
 
 
@@ -253,6 +261,7 @@ _SUCCESSOR_FREE_GAP = 1
 _PUSH_FIRST = 0.1
 _PUSH_OTHER = 6.0
 _IGNORE = 4.0
+_MISPRINT_PENALTY = 1.0
 _MAX_DEPTH = 7
 _BEAM = 16
 
@@ -262,26 +271,33 @@ def _gap_cost(gap: int) -> float:
     return 0.0 if gap == _SUCCESSOR_FREE_GAP else 1.0 + 0.25 * (gap - 2)
 
 
+class _Step(NamedTuple):
+    """One decision in a reading, linked to the previous one (shared between readings)."""
+
+    prev: _Step | None
+    decision: tuple[str, ...] | None  # label path, or None: the label is plain text
+
+
 class _State(NamedTuple):
     cost: float
     stack: tuple[_Level, ...]
-    history: tuple[object, ...] | None  # (previous history, decision) linked list
+    history: _Step | None
 
 
 def _options(stack: tuple[_Level, ...], lab: _Label) -> Iterator[tuple[float, tuple[_Level, ...]]]:
     """Ways to place one label: continue an open level, or open a child of the innermost."""
     deepest = stack[-1].kind if stack else None
-    for kind, ordinal in lab.readings:
+    for kind, ordinal, text, penalty in lab.readings:
         if not lab.chained:
             for d in range(len(stack) - 1, -1, -1):
                 lvl = stack[d]
                 if lvl.kind == kind and ordinal > lvl.ordinal:
                     bias = 0.001 * (len(stack) - 1 - d)  # prefer the innermost on ties
-                    new = (*stack[:d], _Level(kind, ordinal, lab.label))
-                    yield _gap_cost(ordinal - lvl.ordinal) + bias, new
+                    new = (*stack[:d], _Level(kind, ordinal, text))
+                    yield _gap_cost(ordinal - lvl.ordinal) + bias + penalty, new
         if kind != deepest and len(stack) < _MAX_DEPTH:
             cost = _PUSH_FIRST if ordinal == 1 else _PUSH_OTHER
-            yield cost, (*stack, _Level(kind, ordinal, lab.label))
+            yield cost + penalty, (*stack, _Level(kind, ordinal, text))
 
 
 def _resolve(labels: list[_Label]) -> list[tuple[str, ...] | None]:
@@ -294,20 +310,20 @@ def _resolve(labels: list[_Label]) -> list[tuple[str, ...] | None]:
     for lab in labels:
         best: dict[tuple[_Level, ...], _State] = {}
         for st in beam:
-            cands = [(st.cost + _IGNORE, st.stack, None)]
+            cands: list[tuple[float, tuple[_Level, ...], tuple[str, ...] | None]] = [
+                (st.cost + _IGNORE, st.stack, None)]
             for cost, stack in _options(st.stack, lab):
                 cands.append((st.cost + cost, stack, tuple(lv.label for lv in stack)))
             for cost, stack, decision in cands:
                 old = best.get(stack)
                 if old is None or cost < old.cost:
-                    best[stack] = _State(cost, stack, (st.history, decision))
+                    best[stack] = _State(cost, stack, _Step(st.history, decision))
         beam = sorted(best.values(), key=lambda s: s.cost)[:_BEAM]
     out: list[tuple[str, ...] | None] = []
     node = beam[0].history if beam else None
     while node is not None:
-        prev, decision = node
-        out.append(decision)  # type: ignore[arg-type]
-        node = prev  # type: ignore[assignment]
+        out.append(node.decision)
+        node = node.prev
     out.reverse()
     return out
 
@@ -427,9 +443,11 @@ def _line_labels(line: str, offset: int) -> list[_Label]:
         if end < len(line) and not (line[end].isspace() or line[end] == "("
                                     or line[end].isupper()):
             return []  # "(vvv)and": a reference run into prose ("(mmm)The" is a label)
-        readings = tuple(_readings(m.group(1)))
+        label = m.group(1)
+        readings = tuple([(k, o, label, 0.0) for k, o in _readings(label)]
+                         + [(k, o, t, _MISPRINT_PENALTY) for k, o, t in _misprint_readings(label)])
         if not readings:
-            return [] if not found else found
+            return found  # "(v) (USMCA) ...": keep the labels before the word
         found.append(_Label(offset + m.start(), m.group(1), readings, bool(found)))
         pos = end
         while pos < len(line) and line[pos].isspace():
@@ -487,27 +505,31 @@ def _build_note(note: _RawNote, taken: set[str]) -> tuple[list[NoteSubdivision],
 # Refs
 
 _REF_RE = re.compile(
-    r"^(?:U\.?\s*S\.?\s*)?(?:(?:additional\s+)?notes?\s*)?"
-    r"(?:(?P<sub>[IVXL]+)\s*:\s*)?(?P<num>\d{1,2})(?P<path>(?:\([A-Za-z]{1,5}\)|\(\d{1,3}\))*)"
-    r"(?:\s*(?:to|of|in)\s+subchapter\s+(?P<sub2>[IVXL]+))?(?:\s*(?:to|of)\s+chapter\s+99)?$",
+    r"^(?i:u\.?\s*s\.?\s*)?(?i:(?:additional\s+)?notes?\s*)?"
+    r"(?:(?P<sub>(?i:[ivxl]+))\s*:\s*)?(?P<num>\d{1,2})"
+    r"(?P<path>(?:\s*(?:\([A-Za-z]{1,5}\)|\(\d{1,3}\)))*)"
+    r"(?i:\s*(?:to|of|in)\s+(?:this\s+subchapter|subchapter\s+(?P<sub2>[ivxl]+)))?"
+    r"(?i:\s*(?:to|of)\s+(?:the\s+)?(?:HTSUS\s+)?chapter\s+99)?$"
 )
 
 
 def parse_ref(ref: str, default_subchapter: str = "III") -> str:
-    """Canonical form of a note reference: "U.S. note 2(v)(iii)" -> "III:2(v)(iii)"."""
-    s = " ".join(ref.strip().split())
-    s = re.sub(r"(?<=[)\d])\s+(?=\()", "", s)  # "2 (v) (iii)" -> "2(v)(iii)"
-    s = re.sub(r"^(?i:u\.?\s*s\.?\s*)", "U.S. ", s)
-    s = re.sub(r"(?i)\b(additional\s+)?notes?\b", lambda m: m.group().lower(), s)
-    s = re.sub(r"(?i)\bsubchapter\b", "subchapter", s)
-    s = re.sub(r"(?i)\bchapter\b", "chapter", s)
-    s = re.sub(r"(?i)\b(to|of|in)\b", lambda m: m.group().lower(), s)
-    m = _REF_RE.match(s)
+    """Canonical form of a note reference: "U.S. note 2(v)(iii)" -> "III:2(v)(iii)".
+
+    Label case is kept: "(A)" and "(a)" are different subdivisions.
+    """
+    m = _REF_RE.match(" ".join(ref.split()))
     if not m:
         raise KeyError(f"not a chapter 99 note reference: {ref!r} "
                        "(expected e.g. '2(v)(iii)', 'III:20(b)' or 'U.S. note 16(c)(i)')")
-    sub = m.group("sub") or m.group("sub2") or default_subchapter
-    return f"{sub}:{int(m.group('num'))}{m.group('path')}"
+    sub = (m.group("sub") or m.group("sub2") or default_subchapter).upper()
+    path = re.sub(r"\s+", "", m.group("path"))
+    return f"{sub}:{int(m.group('num'))}{path}"
+
+
+def _listed(code: str, listed: frozenset[str]) -> bool:
+    """Whether a listed chapter, heading, subheading or stat. number is a prefix of ``code``."""
+    return any(code[:n] in listed for n in (2, 4, 6, 8, 10) if n <= len(code))
 
 
 def _normalize_code(code: str) -> str:
@@ -590,12 +612,11 @@ class NotesIndex:
 
     def covers(self, ref: str, hts10: str) -> bool:
         """True if the code falls under any code, heading or chapter listed in ``ref``."""
-        code = _normalize_code(hts10)
-        return any(code.startswith(c) for c in self.get(ref).hts_codes)
+        return _listed(_normalize_code(hts10), self.get(ref).hts_codes)
 
     def refs_listing(self, hts10: str, subchapter: str = "III") -> list[str]:
         """Deepest refs whose own list covers the code (which list an article is on)."""
         code = _normalize_code(hts10)
         hits = [r for r, s in self._by_ref.items() if r.startswith(subchapter + ":")
-                and any(code.startswith(c) for c in s.hts_codes)]
+                and _listed(code, s.hts_codes)]
         return [r for r in hits if not any(o != r and o.startswith(r + "(") for o in hits)]

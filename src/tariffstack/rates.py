@@ -83,8 +83,8 @@ class Rate:
     is then not the rate on the full customs value.
 
     Texts that refer to another rate ("The rate applicable to each garment ...", "See
-    9822.04.25", "A duty upon the value of the repairs ...") are understood (``parsed=True``)
-    but carry no amount: :attr:`is_reference` is True and the text is kept in ``note``.
+    9822.04.25", "A duty upon the value of the repairs ...", "No change" on chapter 99 lines)
+    are understood (``parsed=True``) but carry no amount: :attr:`is_reference` is True and the text is kept in ``note``.
     """
 
     text: str                        # original text, stripped
@@ -225,6 +225,7 @@ _REFERENCE_RE = re.compile(
     r"(?:the\s+(?:duty\s+)?rate\s+(?:of\s+duty\s+)?(?:applicable|appli-?\s*cable|provided)\b"
     r"|a\s+duty\b"
     r"|see\b"
+    r"|no\s+change\b\.?$"
     r")",
     re.IGNORECASE,
 )

@@ -8,12 +8,15 @@ package version, then reused until the data changes. Writes are atomic (temp fil
 from __future__ import annotations
 
 import bisect
+import csv
 import hashlib
 import os
 import pickle
 import tempfile
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from . import __version__
@@ -106,11 +109,16 @@ def build_model(hts_dir: Path, *, verify: bool = True, progress: object | None =
     events = load_events()
     unmodelled: dict[str, str] = {}
     for h, versions in measures.items():
-        measures[h] = [_apply_events(_resolve_scope(v, notes, unmodelled), events) for v in versions]
+        latest = versions[-1].note_refs
+        measures[h] = [
+            _apply_events(_resolve_scope(v, notes, unmodelled, latest), events) for v in versions
+        ]
     return Model(revisions, lines, starts, measures, records, events, unmodelled)
 
 
-def _resolve_scope(m: Measure, notes: NotesIndex | None, unmodelled: dict[str, str]) -> Measure:
+def _resolve_scope(
+    m: Measure, notes: NotesIndex | None, unmodelled: dict[str, str], latest_refs: tuple[str, ...] = ()
+) -> Measure:
     """Fill a list scope with the product codes of the notes it cites.
 
     An exempting heading of a country-wide family that cites a deep note subdivision (e.g.
@@ -118,19 +126,26 @@ def _resolve_scope(m: Measure, notes: NotesIndex | None, unmodelled: dict[str, s
     whole origin (as 9903.01.26 does for Canada under 2(v)(iv)).
     """
     if m.scope == "all" and m.exempts and notes is not None:
-        deep = [r for r in m.note_refs if r.count("(") >= 2]
-        codes_all: set[str] = set()
-        for ref in deep:
-            try:
-                codes_all |= notes.codes(ref)
-            except KeyError:
-                continue
-        return replace(m, scope="list", codes=frozenset(codes_all)) if codes_all else m
+        # notes are renumbered over time; the newest version of the heading cites the
+        # subdivision's current number, which is what the notes text at hand uses
+        for refs in (m.note_refs, latest_refs):
+            codes_all: set[str] = set()
+            for ref in (r for r in refs if r.count("(") >= 2):
+                try:
+                    codes_all |= notes.codes(ref)
+                except KeyError:
+                    continue
+            if codes_all:
+                return replace(m, scope="list", codes=frozenset(codes_all))
+        return m
     if m.scope != "list" or not m.note_refs:
         return m
     codes = set(m.codes)
     missing: list[str] = []
-    for ref in m.note_refs:
+    refs, stand_ins = _aliased(m.heading, m.note_refs)
+    if stand_ins:
+        m = replace(m, start_source=f"{m.start_source}; scope: {stand_ins}")
+    for ref in refs:
         if notes is None:
             missing.append(ref)
             continue
@@ -145,6 +160,27 @@ def _resolve_scope(m: Measure, notes: NotesIndex | None, unmodelled: dict[str, s
         )
         return replace(m, scope="unknown")
     return replace(m, codes=frozenset(codes))
+
+
+@cache
+def _aliases() -> list[tuple[str, str, str, str, str]]:
+    with resources.files("tariffstack").joinpath("data/note_aliases.csv").open(encoding="utf-8") as fh:
+        return [(r["first"], r["last"], r["ref"], r["use"], r["reason"]) for r in csv.DictReader(fh)]
+
+
+def _aliased(heading: str, refs: tuple[str, ...]) -> tuple[list[str], str]:
+    """Note references to read, after mapping subdivisions deleted before the notes at hand."""
+    out: list[str] = []
+    reasons: list[str] = []
+    for ref in refs:
+        hit = next((a for a in _aliases() if a[0] <= heading <= a[1] and a[2] == ref), None)
+        if hit is None:
+            out.append(ref)
+            continue
+        if hit[3] != "-":
+            out.extend(hit[3].split(";"))
+            reasons.append(hit[4])
+    return out, "; ".join(dict.fromkeys(reasons))
 
 
 def _apply_events(m: Measure, events: list[LegalEvent]) -> Measure:

@@ -1,0 +1,177 @@
+"""The rate engine on the real schedule (../shared/hts): each layer, the public examples, bad input."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tariffstack.engine import Engine, Inputs
+from tariffstack.errors import BadInput, DateOutOfRange, UnknownCountry, UnknownProduct
+from tariffstack.models import RateResult
+
+
+@pytest.fixture(scope="session")
+def engine(hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return Engine.load(hts_dir, tmp_path_factory.mktemp("home"))
+
+
+def headings(res: RateResult, layer: str, *, exempt: bool = False) -> set[str | None]:
+    return {x.heading for x in res.layers if x.layer == layer and x.exempt == exempt}
+
+
+def pct(res: RateResult, layer: str) -> float:
+    return sum(x.rate_pct or 0.0 for x in res.layers if x.layer == layer and not x.exempt)
+
+
+def test_china_145_on_2025_05_02(engine: Engine) -> None:
+    # toys are on no Section 301 list and not in Annex II: 125% reciprocal + 20% fentanyl
+    res = engine.rate("9503.00.0073", "CN", date(2025, 5, 2))
+    assert pct(res, "ieepa_reciprocal") == 125
+    assert headings(res, "ieepa_reciprocal") == {"9903.01.63"}
+    assert pct(res, "ieepa_fentanyl") == 20
+    assert headings(res, "ieepa_fentanyl") == {"9903.01.24"}
+    assert res.total_additional_pct == 145
+    assert res.total_pct == 145  # MFN free
+
+
+def test_china_145_stacks_on_mfn_and_301(engine: Engine) -> None:
+    res = engine.rate("6109.10.0012", "China", date(2025, 5, 2))
+    assert pct(res, "mfn") == 16.5
+    assert pct(res, "s301") == 7.5 and headings(res, "s301") == {"9903.88.15"}
+    assert res.total_additional_pct == 152.5
+    assert res.total_pct == 169
+
+
+def test_smartphones_exempt_from_reciprocal(engine: Engine) -> None:
+    res = engine.rate("8517.13.0000", "CN", date(2025, 5, 2))
+    assert pct(res, "ieepa_reciprocal") == 0
+    assert "9903.01.32" in headings(res, "ieepa_reciprocal", exempt=True)
+    assert pct(res, "ieepa_fentanyl") == 20
+    assert res.total_pct == 20
+
+
+def test_electronics_exemption_is_retroactive_to_april_5(engine: Engine) -> None:
+    # published in rev 10 on Apr 15 with effect from Apr 5: an Apr 12 entry is already exempt
+    res = engine.rate("8517.13.0000", "CN", date(2025, 4, 12))
+    assert pct(res, "ieepa_reciprocal") == 0
+    exempt = [x for x in res.layers if x.heading == "9903.01.32"]
+    assert exempt and exempt[0].effective_from is not None
+    assert exempt[0].effective_from <= date(2025, 4, 5)
+
+
+def test_geneva_truce_china_10_percent(engine: Engine) -> None:
+    res = engine.rate("9503.00.0073", "CN", date(2025, 5, 14))
+    assert headings(res, "ieepa_reciprocal") == {"9903.01.25"}
+    assert pct(res, "ieepa_reciprocal") == 10
+    assert engine.model.measure_on("9903.01.63", date(2025, 5, 14)) is None  # suspended
+    assert engine.model.measure_on("9903.01.63", date(2025, 5, 13)) is not None
+
+
+def test_steel_uk_25_germany_50_no_reciprocal(engine: Engine) -> None:
+    uk = engine.rate("7208.51.0030", "united kingdom", date(2025, 6, 10))
+    de = engine.rate("7208.51.0030", "Germany", date(2025, 6, 10))
+    assert pct(uk, "s232") == 25 and headings(uk, "s232") == {"9903.81.94"}
+    assert pct(de, "s232") == 50 and headings(de, "s232") == {"9903.81.87"}
+    for res in (uk, de):
+        assert pct(res, "ieepa_reciprocal") == 0
+        assert "9903.01.33" in headings(res, "ieepa_reciprocal", exempt=True)
+
+
+def test_country_rates_from_august_7(engine: Engine) -> None:
+    vn = engine.rate("6109.10.0012", "VN", date(2025, 9, 1))
+    assert headings(vn, "ieepa_reciprocal") == {"9903.02.69"} and pct(vn, "ieepa_reciprocal") == 20
+    before = engine.rate("6109.10.0012", "VN", date(2025, 8, 6))
+    assert pct(before, "ieepa_reciprocal") == 10
+
+
+def test_eu_fifteen_percent_all_in(engine: Engine) -> None:
+    low = engine.rate("9403.60.8093", "DE", date(2025, 9, 1))  # MFN free: raised to 15%
+    assert headings(low, "ieepa_reciprocal") == {"9903.02.20"}
+    assert low.total_pct == 15
+    high = engine.rate("6109.10.0012", "FR", date(2025, 9, 1))  # MFN 16.5% >= 15: nothing added
+    assert pct(high, "ieepa_reciprocal") == 0
+    assert high.total_pct == 16.5
+
+
+def test_ieepa_ends_feb_24_2026_and_section_122_starts(engine: Engine) -> None:
+    before = engine.rate("9503.00.0073", "CN", date(2026, 2, 23))
+    assert pct(before, "ieepa_fentanyl") == 10  # cut to 10% on Nov 10, 2025
+    after = engine.rate("9503.00.0073", "CN", date(2026, 2, 24))
+    assert not [x for x in after.layers if x.layer.startswith("ieepa") and not x.exempt]
+    assert pct(after, "s122") == 10 and headings(after, "s122") == {"9903.03.01"}
+    s122 = next(x for x in after.layers if x.layer == "s122")
+    assert s122.source and "11012" in s122.source
+
+
+def test_in_transit_loading_date(engine: Engine) -> None:
+    loaded = engine.rate("9503.00.0073", "CN", date(2025, 4, 12), Inputs(loading_date=date(2025, 4, 1)))
+    assert "9903.01.63" not in headings(loaded, "ieepa_reciprocal")
+    plain = engine.rate("9503.00.0073", "CN", date(2025, 4, 12))
+    assert "9903.01.63" in headings(plain, "ieepa_reciprocal")
+
+
+def test_usmca_claim_exempts_canada_fentanyl(engine: Engine) -> None:
+    plain = engine.rate("9503.00.0073", "CA", date(2025, 5, 2))
+    assert pct(plain, "ieepa_fentanyl") == 25
+    assert pct(plain, "ieepa_reciprocal") == 0  # Canada is outside the reciprocal duties
+    claimed = engine.rate("9503.00.0073", "CA", date(2025, 5, 2), Inputs(usmca_claimed=True))
+    assert pct(claimed, "ieepa_fentanyl") == 0
+    assert "9903.01.14" in headings(claimed, "ieepa_fentanyl", exempt=True)
+
+
+def test_column_2_for_general_note_3b_countries(engine: Engine) -> None:
+    res = engine.rate("6109.10.0012", "Russia", date(2025, 6, 1))
+    mfn = next(x for x in res.layers if x.layer == "mfn")
+    assert "column 2" in mfn.reason and mfn.rate_pct == 90
+    assert pct(res, "ieepa_reciprocal") == 0
+
+
+def test_every_layer_has_a_source(engine: Engine) -> None:
+    res = engine.rate("6109.10.0012", "CN", date(2025, 5, 2))
+    for x in res.layers:
+        assert x.heading and x.revision and x.reason
+        if x.layer != "mfn":
+            assert x.effective_from is not None and x.source
+
+
+def test_de_minimis(engine: Engine) -> None:
+    assert engine.de_minimis("CN", date(2025, 5, 2), 500).eligible is False
+    assert engine.de_minimis("CN", date(2025, 5, 1), 500).eligible is True
+    assert engine.de_minimis("DE", date(2025, 6, 1), 500).eligible is True
+    assert engine.de_minimis("DE", date(2025, 9, 1), 500).eligible is False
+
+
+def test_search_ranks_smartphones_first(engine: Engine) -> None:
+    hits = engine.search("smartphones", limit=5)
+    assert hits and hits[0].hts == "8517.13.00.00"
+    assert [h.hts for h in engine.search("7208.51", limit=3)][0].startswith("7208.51")
+    assert engine.search("", limit=3) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "origin", "day", "error", "fragment"),
+    [
+        ("85A7.13", "CN", "2025-05-02", BadInput, "malformed HTS code"),
+        ("8517.13.00.0", "CN", "2025-05-02", BadInput, "digits"),
+        ("0000.00.0000", "CN", "2025-05-02", UnknownProduct, "unknown HTS code"),
+        ("8517.13.0000", "Chna", "2025-05-02", UnknownCountry, "China (CN)"),
+        ("8517.13.0000", "CN", "2024-12-31", DateOutOfRange, "outside the data"),
+        ("8517.13.0000", "CN", "2031-01-01", DateOutOfRange, "fetch"),
+        ("8517.13.0000", "CN", "2025-13-01", BadInput, "YYYY-MM-DD"),
+    ],
+)
+def test_bad_input(engine: Engine, code: str, origin: str, day: str, error: type[Exception], fragment: str) -> None:
+    with pytest.raises(error, match=None) as info:
+        engine.rate(code, origin, day)
+    assert fragment in str(info.value)
+
+
+def test_renumbered_statistical_suffix_says_when_it_existed(engine: Engine) -> None:
+    # a 10-digit line present in an early revision but not later gets a dated message
+    first, last = engine.model.lines[0], engine.model.lines[-1]
+    gone = sorted(k for k in first if len(k) == 10 and k not in last and not k.startswith("99"))
+    assert gone
+    with pytest.raises(UnknownProduct, match="appears in"):
+        engine.rate(gone[0], "DE", date(2026, 5, 1))
