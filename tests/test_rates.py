@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tariffstack.rates import (
     AdditionalDuty,
@@ -54,15 +56,21 @@ def _decode(raw: bytes, cache: dict[bytes, str]) -> str:
     return value
 
 
+def _raw_columns(path: Path) -> tuple[list[list[bytes]], dict[bytes, bytes]]:
+    """Undecoded JSON literals of the rate columns, and chapter 99 descriptions by htsno."""
+    raw = zlib.decompress(path.read_bytes(), 31)
+    columns = [_KEY_RES[k].findall(raw) for k in _COLUMNS]
+    assert len({len(c) for c in columns}) == 1, f"{path.name}: keys out of step"
+    return columns, dict(_DESC_99_RE.findall(raw))
+
+
 def _read_revision(path: Path) -> tuple[list[Line], dict[str, str]]:
     """Rate columns of every record, and descriptions of chapter 99 lines, of one revision."""
-    raw = zlib.decompress(path.read_bytes(), 31)
+    columns, descriptions = _raw_columns(path)
     cache: dict[bytes, str] = {}
-    columns = [[_decode(v, cache) for v in _KEY_RES[k].findall(raw)] for k in _COLUMNS]
-    assert len({len(c) for c in columns}) == 1, f"{path.name}: keys out of step"
-    lines: list[Line] = list(zip(*columns, strict=True))
-    descriptions = {h.decode(): _decode(d, cache) for h, d in _DESC_99_RE.findall(raw)}
-    return lines, descriptions
+    decoded = [[_decode(v, cache) for v in column] for column in columns]
+    lines: list[Line] = list(zip(*decoded, strict=True))
+    return lines, {h.decode(): _decode(d, cache) for h, d in descriptions.items()}
 
 
 def _revision_files(hts_dir: Path) -> list[Path]:
@@ -91,24 +99,34 @@ class Corpus:
 
 @pytest.fixture(scope="module")
 def corpus(hts_dir: Path) -> Corpus:
+    """Count (htsno, text) pairs on the raw literals at C speed, then decode distinct ones."""
     c = Corpus()
+    pairs: list[Counter[tuple[bytes, bytes]]] = [Counter(), Counter(), Counter()]
+    h9903: dict[tuple[bytes, bytes, bytes], set[str]] = defaultdict(set)
     for path in _revision_files(hts_dir):
         c.revisions += 1
         rev = path.name.removeprefix("hts_").removesuffix(".json.gz")
-        lines, descriptions = _read_revision(path)
-        for htsno, general, special, other in lines:
-            if htsno.startswith("9903"):
-                c.h9903_general[(htsno, general, descriptions.get(htsno, ""))].add(rev)
-                c.h9903_special[special] += 1
-                c.h9903_other[other] += 1
-            elif htsno.startswith("99"):
-                c.ch99_general[general] += 1
-                c.ch99_special[special] += 1
-                c.ch99_other[other] += 1
+        (htsnos, *rates), descriptions = _raw_columns(path)
+        for counter, column in zip(pairs, rates, strict=True):
+            counter.update(zip(htsnos, column, strict=True))
+        for i, htsno in enumerate(htsnos):
+            if htsno.startswith(b'"9903'):
+                h9903[(htsno, rates[0][i], descriptions.get(htsno[1:-1], b'""'))].add(rev)
+    cache: dict[bytes, str] = {}
+    targets = ((c.general, c.ch99_general, None), (c.special, c.ch99_special, c.h9903_special),
+               (c.other, c.ch99_other, c.h9903_other))
+    for counter, (plain, ch99, h_9903) in zip(pairs, targets, strict=True):
+        for (htsno, text), n in counter.items():
+            if htsno.startswith(b'"9903'):
+                if h_9903 is not None:
+                    h_9903[_decode(text, cache)] += n
+            elif htsno.startswith(b'"99'):
+                ch99[_decode(text, cache)] += n
             else:
-                c.general[general] += 1
-                c.special[special] += 1
-                c.other[other] += 1
+                plain[_decode(text, cache)] += n
+    for (htsno, general, description), revs in h9903.items():
+        key = (_decode(htsno, cache), _decode(general, cache), _decode(description, cache))
+        c.h9903_general[key] |= revs
     return c
 
 
@@ -292,7 +310,9 @@ def test_ad_valorem(text: str, pct: float) -> None:
 def test_specific(text: str, amount: float, unit: str, qualifier: str | None) -> None:
     r = parse_rate(text)
     assert r.parsed and not r.free
-    assert _spec(r)[0] == (pytest.approx(amount), unit, qualifier)
+    got_amount, got_unit, got_qualifier = _spec(r)[0]
+    assert got_amount == pytest.approx(amount)
+    assert (got_unit, got_qualifier) == (unit, qualifier)
     assert r.specific[0].text.startswith(text.split(" +")[0].split("<")[0][:4])
 
 
@@ -379,7 +399,7 @@ def test_references(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text", [":", "The duty provided in the applicable subheading + 25%", "abc", "5¢", "$1.2¢/kg",
-             "6% on"]
+             "6% + x"]
 )
 def test_not_understood_is_kept(text: str) -> None:
     r = parse_rate(text)
@@ -538,5 +558,21 @@ def test_additional_pct() -> None:
 
 
 def test_unparsed_texts_counts() -> None:
-    counts = unparsed_texts(["Free", "6%", "zzz", "zzz", "", "No change"])
-    assert counts == Counter({"zzz": 2, "No change": 1})
+    counts = unparsed_texts(["Free", "6%", "zzz", "zzz", "", "Other", "No change"])
+    assert counts == Counter({"zzz": 2, "Other": 1})
+
+
+_RATE_ALPHABET = st.sampled_from(list("0123456789.,$¢%/+() ;:-*AEPSfreFREkgliteron\n<>"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_RATE_ALPHABET, max_size=40) | st.text(max_size=40))
+def test_parsers_never_raise(text: str) -> None:
+    rate = parse_rate(text)
+    assert rate.text == text.strip() or rate.is_empty
+    assert rate.parsed or (rate.ad_valorem_pct is None and rate.specific == ())
+    for group in parse_special(text):
+        assert isinstance(group.rate, Rate)
+    duty = parse_additional(text, text)
+    assert duty.parsed or duty.kind == "unknown"
+    special_rate_for(text, "A")

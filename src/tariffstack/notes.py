@@ -190,16 +190,18 @@ def _split_notes(roman: str, lines: list[str]) -> list[_RawNote]:
 # Subdivision labels
 
 _LABEL_RE = re.compile(r"\(([A-Za-z]{1,5}|\d{1,3})\)")
+_OPENLESS_LABEL_RE = re.compile(r"([a-z]{1,4})\)(?=\s)")  # opening parenthesis lost
 _ROMAN_LOWER_RE = re.compile(r"^(?=[ivxl])(xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50}
 # A label followed by these words is a wrapped cross-reference, not the start of a subdivision.
 _REFERENCE_TAIL_RE = re.compile(
-    r"^(?:[,.;:)\]\u00ad\u2013\u2014\ufffd-]|of\b|to\b|through\b|and\b|or\b|above\b|below\b|hereof\b|herein\b"
-    r"|in\s+(?:this|subdivision)\b)"
+    r"^(?:[,.;:)\]\u00ad\u2013\u2014\ufffd-]"
+    r"|(?:of|to|through|and|or|above|below|hereof|herein)\b|in\s+(?:this|subdivision)\b)"
 )
 
-Kind = str  # "a" letters (a..z, aa..zz, aaa..), "aa" double letters as own level, "i" roman,
-#             "A", "I", "1"
+# Label kinds: "a" letters (a..z, then aa..zz, aaa..zzz), "aa" double letters opening their
+# own deeper level (note 6), "i" roman, "A" capitals, "I" capital roman, "1" numbers.
+Kind = str
 
 
 def _roman(s: str) -> int | None:
@@ -260,6 +262,7 @@ class _Level(NamedTuple):
 _SUCCESSOR_FREE_GAP = 1
 _PUSH_FIRST = 0.1
 _PUSH_OTHER = 6.0
+_OPEN_LATER = 0.5
 _IGNORE = 4.0
 _MISPRINT_PENALTY = 1.0
 _MAX_DEPTH = 7
@@ -296,7 +299,12 @@ def _options(stack: tuple[_Level, ...], lab: _Label) -> Iterator[tuple[float, tu
                     new = (*stack[:d], _Level(kind, ordinal, text))
                     yield _gap_cost(ordinal - lvl.ordinal) + bias + penalty, new
         if kind != deepest and len(stack) < _MAX_DEPTH:
-            cost = _PUSH_FIRST if ordinal == 1 else _PUSH_OTHER
+            if ordinal == 1:
+                cost = _PUSH_FIRST
+            elif not stack:  # a note may open on a later label when earlier ones were deleted
+                cost = _OPEN_LATER
+            else:
+                cost = _PUSH_OTHER
             yield cost + penalty, (*stack, _Level(kind, ordinal, text))
 
 
@@ -334,9 +342,10 @@ def _resolve(labels: list[_Label]) -> list[tuple[str, ...] | None]:
 _DOTTED_RE = re.compile(r"(?<![\d.,])(\d{4})\.(\d{2})(?:\.(\d{2})(?:\.?(\d{2}))?)?(?![\d])")
 _CODE_TOKEN_RE = re.compile(r"^\d{4}(?:\.\d{2}(?:\.\d{2}(?:\.?\d{2})?)?)?$")
 _LIST_SPLIT_RE = re.compile(r"[\s,;]+")
-_HEADING_RUN_RE = re.compile(
-    r"\b(?:headings?|provided\s+for\s+in)\s+((?:\d{4}(?:\.\d{2})*)(?:(?:\s*[,;]\s*|\s*,?\s+(?:and|or|through|to)\s+"
-    r"|\s*[-\u2013\u2014\u00ad\ufffd]\s*)\d{4}(?:\.\d{2})*)*)",
+_SEPARATOR = r"(?:\s*[,;]\s*|\s*,?\s+(?:and|or|through|to)\s+|\s*[-\u2013\u2014\u00ad\ufffd]\s*)"
+_HEADING_RUN_RE = re.compile(  # "headings 8701 to 8705", "heading 8471, 8473.30 and 8542"
+    r"\b(?:headings?|provided\s+for\s+in)\s+"
+    rf"(\d{{4}}(?:\.\d{{2}})*(?:{_SEPARATOR}\d{{4}}(?:\.\d{{2}})*)*)",
     re.IGNORECASE,
 )
 _RANGE_RE = re.compile(r"(\d{4})(?:\s+(?:through|to)\s+|\s*[-\u2013\u2014\u00ad\ufffd]\s*)(\d{4})"
@@ -417,7 +426,7 @@ def _find_labels(lines: list[str]) -> tuple[str, list[_Label]]:
 
     A label counts only at the start of a line that follows a blank line or a row of codes
     (wrapped prose continues straight on), and not when followed by reference words
-    ("(a) of this note") or glued to another parenthesis ("(v)(a)(1)").
+    ("(a) of this note", "(v)(a)(1)-(3) that") or run into a lowercase word ("(www)of").
     """
     text = "\n".join(lines)
     labels: list[_Label] = []
@@ -425,7 +434,7 @@ def _find_labels(lines: list[str]) -> tuple[str, list[_Label]]:
     prev_open = True  # first line of a note
     for line in lines:
         stripped = line.strip()
-        if prev_open and stripped.startswith("("):
+        if prev_open and (stripped.startswith("(") or _OPENLESS_LABEL_RE.match(stripped)):
             labels.extend(_line_labels(line, offset))
         prev_open = stripped == "" or _is_list_line(stripped)
         offset += len(line) + 1
@@ -437,6 +446,8 @@ def _line_labels(line: str, offset: int) -> list[_Label]:
     found: list[_Label] = []
     while True:
         m = _LABEL_RE.match(line, pos)
+        if not m and not found:
+            m = _OPENLESS_LABEL_RE.match(line, pos)  # "i) all products ..." in 20(u)
         if not m:
             break
         end = m.end()

@@ -84,7 +84,8 @@ class Rate:
 
     Texts that refer to another rate ("The rate applicable to each garment ...", "See
     9822.04.25", "A duty upon the value of the repairs ...", "No change" on chapter 99 lines)
-    are understood (``parsed=True``) but carry no amount: :attr:`is_reference` is True and the text is kept in ``note``.
+    are understood (``parsed=True``) but carry no amount: :attr:`is_reference` is True and
+    the text is kept in ``note``.
     """
 
     text: str                        # original text, stripped
@@ -303,7 +304,7 @@ def _unparsed(text: str) -> Rate:
 def _parse_rate(text: str) -> Rate:
     clean = _clean(text)
     if not clean:
-        if text.strip():  # punctuation-only junk such as ":" is not a rate
+        if text.strip():  # markup only, such as "<u></u>": not a rate
             return _unparsed(text.strip())
         return Rate(text="", free=False, ad_valorem_pct=None, specific=(), parsed=True)
 
