@@ -10,7 +10,6 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 

@@ -18,7 +18,7 @@ from typing import Any
 from . import countries
 from .config import default_data_dir, default_home
 from .errors import BadInput, DateOutOfRange, UnknownProduct
-from .legal import load_de_minimis
+from .legal import load_de_minimis, load_stacking
 from .measures import Measure
 from .models import LAYER_ORDER, DeMinimis, Layer, LayerName, RateResult, SearchHit
 from .rates import Rate, parse_rate, special_rate_for
@@ -153,6 +153,7 @@ class Engine:
                 continue
             pct, spec, applies_to = self._amount(m, ctx)
             by_layer.setdefault(m.layer, []).append((m, pct, spec, applies_to))
+        stacked_out = self._stack(by_layer, ctx)
         for name, items in by_layer.items():
             named = [x for x in items if x[0].countries is not None]
             if named and len(named) < len(items):
@@ -162,6 +163,7 @@ class Engine:
             for m, pct, spec, applies_to in items:
                 layers.append(self._layer(m, pct, spec, applies_to))
         layers.extend(self._exemptions(ctx))
+        layers.extend(stacked_out)
         self._apply_us_content(layers, inputs, notes)
         layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
         additional = sum(x.rate_pct or 0.0 for x in layers if x.layer != "mfn" and not x.exempt)
@@ -170,9 +172,9 @@ class Engine:
         if mfn_layer.rate_pct is None:
             notes.append(f"MFN rate text {mfn_rate.text!r} could not be computed as a percent")
         for h in sorted({m.heading for m in self.active(day) if m.scope == "unknown" and m.imposes}):
-            if m_reason := self.model.unmodelled.get(h):
-                if self._country_ok(self.model.measure_on(h, day), ctx):
-                    notes.append(f"{h} not evaluated: {m_reason}")
+            why = self.model.unmodelled.get(h)
+            if why and self._country_ok(self.model.measure_on(h, day), ctx):
+                notes.append(f"{h} not evaluated: {why}")
         return RateResult(
             hts10=line.hts if len(line.digits) == 10 else f"{line.hts}.00",
             description=line.description,
@@ -189,6 +191,30 @@ class Engine:
             de_minimis=self.de_minimis(country.iso2, day, inputs.value_usd) if inputs.value_usd is not None else None,
             inputs=_inputs_json(inputs),
         )
+
+    def _stack(self, by_layer: dict[LayerName, list[tuple[Measure, float | None, str | None, str | None]]],
+               ctx: _Ctx) -> list[Layer]:
+        """Drop layers that a stacking rule (data/stacking.csv) says do not apply together."""
+        removed: list[Layer] = []
+        for rule in load_stacking():
+            if rule.effect != "not_applied" or not rule.in_force(ctx.origin, ctx.day):
+                continue
+            when = [m for m, *_ in by_layer.get(rule.when_layer, []) if rule.matches_when(m.layer, m.heading)]  # type: ignore[call-overload]
+            if not when:
+                continue
+            then_items = by_layer.get(rule.then_layer, [])  # type: ignore[call-overload]
+            keep = [x for x in then_items if not rule.matches_then(x[0].layer, x[0].heading) or x[0] in when]
+            for m, *_ in (x for x in then_items if x not in keep):
+                removed.append(Layer(
+                    layer=m.layer, rate_pct=0.0, specific=None, heading=m.heading, revision=m.revision,
+                    effective_from=m.start, effective_to=_last_day(m.end), exempt=True,
+                    reason=f"{m.heading} does not apply to an article subject to {when[0].heading} "
+                           f"({rule.citation}: \"{rule.quote}\").",
+                    source=rule.citation,
+                ))
+            if rule.then_layer in by_layer:
+                by_layer[rule.then_layer] = keep
+        return removed
 
     def _mfn(self, line: Line, origin: str, rev: str, inputs: Inputs) -> tuple[Layer, Rate]:
         column, text = "column 1 General", line.general
@@ -366,7 +392,7 @@ class Engine:
             return
         for i, x in enumerate(layers):
             if x.layer in ("ieepa_reciprocal",) and not x.exempt and x.rate_pct:
-                layers[i] = Layer(**{**{k: getattr(x, k) for k in x.__slots__},  # type: ignore[attr-defined]
+                layers[i] = Layer(**{**{k: getattr(x, k) for k in x.__slots__},
                                      "rate_pct": round(x.rate_pct * (1 - share), 4),
                                      "applies_to": f"non-U.S. content ({1 - share:.0%} of value)"})
         notes.append("U.S. content of at least 20% is outside the reciprocal duty (heading 9903.01.34)")
@@ -414,7 +440,7 @@ def _last_day(end: date | None) -> date | None:
 
 def _inputs_json(inputs: Inputs) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for k in Inputs.__slots__:  # type: ignore[attr-defined]
+    for k in Inputs.__slots__:
         v = getattr(inputs, k)
         if v is None or v is False:
             continue

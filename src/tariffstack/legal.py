@@ -156,3 +156,63 @@ def load_de_minimis() -> list[DeMinimisRule]:
                 )
             )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class StackingRule:
+    """'When an article pays <when>, <then> does not apply' as a note or order states it."""
+
+    id: str
+    when_layer: str
+    when_headings: str
+    then_layer: str
+    then_headings: str
+    effect: str                 # not_applied | applies_to_remainder | cumulative
+    share_input: str | None
+    effective: date | None
+    end: date | None            # last day covered (inclusive)
+    countries: frozenset[str] | None
+    citation: str
+    quote: str
+
+    def in_force(self, origin: str, day: date) -> bool:
+        return (
+            (self.countries is None or origin in self.countries)
+            and (self.effective is None or self.effective <= day)
+            and (self.end is None or day <= self.end)
+        )
+
+    def matches_when(self, layer: str, heading: str) -> bool:
+        return layer == self.when_layer and (
+            not self.when_headings.strip() or _headings_match(self.when_headings, heading, layer, layer)
+        )
+
+    def matches_then(self, layer: str, heading: str) -> bool:
+        return layer == self.then_layer and (
+            not self.then_headings.strip() or _headings_match(self.then_headings, heading, layer, layer)
+        )
+
+
+@cache
+def load_stacking() -> list[StackingRule]:
+    out: list[StackingRule] = []
+    path = resources.files("tariffstack").joinpath("data/stacking.csv")
+    if not path.is_file():
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out.append(
+                StackingRule(
+                    id=row.get("id", ""), when_layer=(row.get("when_layer") or "").strip(),
+                    when_headings=(row.get("when_headings") or "").replace(",", ";"),
+                    then_layer=(row.get("then_layer") or "").strip(),
+                    then_headings=(row.get("then_headings") or "").replace(",", ";"),
+                    effect=(row.get("effect") or "").strip(),
+                    share_input=(row.get("share_input") or "").strip() or None,
+                    effective=_date(row.get("effective", ""), "effective"),
+                    end=_date(row.get("end", ""), "end"),
+                    countries=_countries(row.get("countries", "")),
+                    citation=row.get("citation", ""), quote=row.get("quote", ""),
+                )
+            )
+    return out

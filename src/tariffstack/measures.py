@@ -315,8 +315,8 @@ def build_measures(
             m = _measure(h, line, rev, start, source, fam)
             _close_previous(out.setdefault(h, []), m.start)
             out[h].append(m)
-        for h, key in list(last_key.items()):
-            if key is not None and h not in present:
+        for h, old_key in list(last_key.items()):
+            if old_key is not None and h not in present:
                 last_key[h] = None
                 start, _ = _start_of(h, rev, cr)
                 _close_previous(out.get(h, []), start)

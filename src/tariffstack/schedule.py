@@ -248,7 +248,5 @@ def products(lines: dict[str, Line]) -> Iterator[Line]:
     """Lines an importer declares: 10-digit codes, and 8-digit lines with no 10-digit child."""
     keys = sorted(k for k in lines if not k.startswith("99"))
     for i, k in enumerate(keys):
-        if len(k) == 10:
-            yield lines[k]
-        elif len(k) == 8 and not (i + 1 < len(keys) and keys[i + 1].startswith(k) and len(keys[i + 1]) == 10):
+        if len(k) == 10 or len(k) == 8 and not (i + 1 < len(keys) and keys[i + 1].startswith(k) and len(keys[i + 1]) == 10):
             yield lines[k]

@@ -128,9 +128,9 @@ def _resolve_scope(
     if m.scope == "all" and m.exempts and notes is not None:
         # notes are renumbered over time; the newest version of the heading cites the
         # subdivision's current number, which is what the notes text at hand uses
-        for refs in (m.note_refs, latest_refs):
+        for cited in (m.note_refs, latest_refs):
             codes_all: set[str] = set()
-            for ref in (r for r in refs if r.count("(") >= 2):
+            for ref in (r for r in cited if r.count("(") >= 2):
                 try:
                     codes_all |= notes.codes(ref)
                 except KeyError:
