@@ -175,3 +175,12 @@ def test_renumbered_statistical_suffix_says_when_it_existed(engine: Engine) -> N
     assert gone
     with pytest.raises(UnknownProduct, match="appears in"):
         engine.rate(gone[0], "DE", date(2026, 5, 1))
+
+
+def test_autos_232_displaces_metals_232(engine: Engine) -> None:
+    # EO 14289: an article paying the 232 auto duty does not also pay the 232 aluminum/steel duty
+    res = engine.rate("8703.23.0160", "DE", date(2025, 6, 1))
+    assert headings(res, "s232") == {"9903.94.01"} and pct(res, "s232") == 25
+    dropped = [x for x in res.layers if x.layer == "s232" and x.exempt]
+    assert dropped and all(x.source and "14289" in x.source for x in dropped)
+    assert res.total_pct == 27.5

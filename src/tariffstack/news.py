@@ -173,9 +173,10 @@ class Evidence:
     effective_from: dt.date | None = None
     source: str | None = None
     codes: tuple[str, ...] = ()
+    layer: str | None = None                 # engine layer name for duty evidence
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "heading": self.heading,
+        return {"kind": self.kind, "text": self.text, "heading": self.heading, "layer": self.layer,
                 "rate_pct": self.rate_pct,
                 "effective_from": self.effective_from.isoformat() if self.effective_from else None,
                 "source": self.source, "codes": list(self.codes)}
@@ -309,8 +310,12 @@ def _is_english(content: str) -> tuple[bool, str]:
     return True, ""
 
 
-def _furniture(line: str, leading: bool) -> str | None:
-    """Why a stripped line is page furniture, or None if it is content."""
+def _furniture(line: str, leading: bool, continuing: bool = False) -> str | None:
+    """Why a stripped line is page furniture, or None if it is content.
+
+    ``continuing``: the previous content line did not end a sentence, so this line is most
+    likely the rest of it (hard-wrapped text), never a dateline or subheading.
+    """
     s = line.strip()
     if not s:
         return "blank"
@@ -325,7 +330,8 @@ def _furniture(line: str, leading: bool) -> str | None:
         for rx in _CREDIT_RES:
             if rx.search(s):
                 return "credit"
-    if not _TERMINAL_RE.search(s) and not re.search(r"\d", s):
+    if not continuing and not s[0].islower() and not _TERMINAL_RE.search(s) \
+            and not re.search(r"\d", s):
         if leading and len(words) <= 4:
             return "dateline"
         if len(words) <= 6:
@@ -412,7 +418,7 @@ def read_article(text: str | bytes, date: dt.date | None) -> Article:
     current: tuple[int, int] | None = None
     for s, e in lines:
         line = text[s:e]
-        why = _furniture(line, leading)
+        why = _furniture(line, leading, continuing=current is not None)
         if why is not None:
             if why != "blank":
                 removed.append((s, e, why))
@@ -578,7 +584,7 @@ _PRODUCT_LOOKUP = {label: (query, prefixes) for _, label, query, prefixes in _PR
 _TARIFF_NOUN = r"(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|" \
                r"countermeasures?)"
 _TARIFF_RE = re.compile(rf"\b{_TARIFF_NOUN}\b|\bretaliat", re.I)
-_GOODS_NOUN = r"(?:imports|import|goods|products|exports|shipments|items|merchandise|made|origin|" \
+_GOODS_NOUN = r"(?:imports|import|goods|products|exports|shipments|items|merchandise|" \
               r"steel|aluminum|cars|autos|vehicles|chips|semiconductors|smartphones|electronics)"
 _NUM = r"\d{1,3}(?:\.\d+)?"
 _PCT_UNIT = r"(?:\s*%|\s*-?\s*percent(?![\w])|\s*per\s*cent(?![\w]))"
@@ -595,13 +601,13 @@ _ADJ = (r"(?:ad\s+valorem|additional|extra|retaliatory|reciprocal|baseline|blank
         r"U\.S\.|US|American|Chinese|China['’]s|Trump['’]s|[\"“”'‘’]|so[- ]called|"
         r"“reciprocal”|\"reciprocal\")")
 _RIGHT_ANCHOR_RE = re.compile(
-    rf"^\s*(?:[-–]\s*)?(?:{_ADJ}\s*){{0,4}}(?P<noun>tariffs?|dut(?:y|ies)|levy|levies|"
+    rf"^\s*(?:[-–]\s*)?(?:{_ADJ}\s*){{0,4}}(?P<noun>(?:counter[- ]?)?tariffs?|dut(?:y|ies)|levy|levies|"
     rf"import\s+tax(?:es)?|tax(?:es)?|surcharges?|baseline|rate|border\s+tax)\b",
     re.I,
 )
 _LEFT_ANCHOR_RE = re.compile(
     rf"(?P<noun>\b(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|rates?))\b"
-    r"(?P<bridge>[^.;:%!?]{0,80}?)\b(?:of|at|to|by|from)\s+"
+    r"(?P<bridge>(?:[^.;:%!?]|(?<=\b[A-Z])\.){0,80}?)\b(?:of|at|to|by|from)\s+"
     r"(?:(?:a|an|the|staggering|whopping|massive|hefty|steep|new|total|combined|as\s+much\s+as|"
     r"as\s+high\s+as|up\s+to|nearly|almost|about|around|roughly|some|effective|an\s+effective|just|"
     r"only|over|more\s+than|record)\s+)*$",
@@ -616,7 +622,7 @@ _VERB_ANCHOR_RE = re.compile(
     r"fac(?:e|es|ed|ing)|bring(?:s|ing)?|brought|dropp?(?:ed|ing)?|rise|rises|rising|rose|risen|"
     r"go(?:es)?|went|climb(?:s|ed|ing)?|jump(?:s|ed|ing)?|reach(?:es|ed|ing)?|doubl(?:e|es|ed)|"
     r"tripl(?:e|es|ed)|respond(?:s|ed)?\s+with|retaliat(?:e|es|ed)\s+with|announc(?:e|es|ed))\b"
-    r"(?P<obj>[^.;:%!?]{0,60}?)\s(?:(?:to|at|by|of|from|with)\s+)?"
+    r"(?P<obj>(?:[^.;:%!?]|(?<=\b[A-Z])\.){0,60}?)\s(?:(?:to|at|by|of|from|with)\s+)?"
     r"(?:(?:a|an|the|staggering|whopping|new|further|additional|extra|another)\s+)*$",
     re.I,
 )
@@ -740,14 +746,18 @@ _SUBJECT_AFTER_RE = re.compile(
     r"recently|reportedly|already|now|again|just|officially|is|was|were|are|will|would|could|may|"
     r"might|on\s+\w+day|last\s+\w+|this\s+\w+)[”\"]?)\s+)*"
     r"(?:[a-z]+(?:ed|es)|[a-z]{2,}s|responded|retaliated|hit|put|set|cut|said|says|announced|"
-    r"slapped|imposed|raised|hiked|made|took|gave|sought|began|brought|struck|won|kept|paid|faces|"
-    r"face)\b"
+    r"slapped|imposed|raised|hiked|made|took|gave|sought|began|brought|struck|won|kept)\b"
+)
+_FACES_RE = re.compile(
+    r"^(?:['’]s\s+\w+)?\s*(?:(?:now|also|already|still|will|would|could|may|might|is|was|were|are|"
+    r"has\s+been|have\s+been)\s+)*(?:fac(?:e|es|ed|ing)|pay(?:s|ing)?|paid|hit\s+(?:with|by)|"
+    r"subject(?:ed)?\s+to)\b"
 )
 _GOODS_AFTER_RE = re.compile(
     rf"^(?:['’]s)?(?:[-‐](?:made|origin))?\s+(?:[a-z]+\s+)?{_GOODS_NOUN}\b", re.I
 )
 _TARGET_BEFORE_RE = re.compile(
-    r"\b(?:on|against|from|targeting|targets|targeted|of|single|singled|singling)\s+(?:the\s+)?"
+    r"\b(?:on|against|from|for|targeting|targets|targeted|of|single|singled|singling)\s+(?:the\s+)?"
     r"(?:(?:goods|imports|products|shipments|exports)\s+(?:\w+\s+)?from\s+)?$",
     re.I,
 )
@@ -790,6 +800,8 @@ def _role(s: str, a: int, b: int, code: str) -> str:
         return "target"
     if re.search(r"\bby\s+(?:the\s+)?$", before, re.I):
         return "agent"
+    if _FACES_RE.match(after):
+        return "target"
     if _SUBJECT_AFTER_RE.match(after):
         return "subject"
     return "other"
@@ -833,13 +845,12 @@ def _products_in(s: str, a: int = 0, b: int | None = None) -> list[tuple[int, in
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")
-_MON3 = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MON3 = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_PREP = r"(?:(?i:on|since|from|until|by|before|after)\s+)?"
 _TIME_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("iso", re.compile(r"\b\d{4}-\d{2}-\d{2}\b")),
-    ("md", re.compile(rf"\b(?:(?:on|since|from|until|by|before|after)\s+)?(?-i:[A-Z]){_MON3[1:]}"
-                      rf"\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b", re.I)),
-    ("dm", re.compile(rf"\b(?:(?:on|since|from|until|by|before|after)\s+)?\d{{1,2}}(?:st|nd|rd|th)?"
-                      rf"\s+(?-i:[A-Z]){_MON3[1:]}(?:,?\s+\d{{4}})?\b", re.I)),
+    ("md", re.compile(rf"\b{_PREP}{_MON3}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b")),
+    ("dm", re.compile(rf"\b{_PREP}\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON3}(?:,?\s+\d{{4}})?\b")),
     ("month", re.compile(r"\b(?:(?:in|since|during|by|until|from|through)\s+)?"
                          r"(?:(?:early|mid|late)[-\s]+)?(?P<mon>January|February|March|April|May|June|"
                          r"July|August|September|October|November|December)(?:\s+(?P<yr>\d{4}))?\b")),
@@ -858,6 +869,8 @@ _FUTURE_RE = re.compile(
     r"to|to\s+take\s+effect|takes\s+effect|going\s+to|from\s+next)\b",
     re.I,
 )
+_MONTH_DAY_NAMES = (r"(?:January|February|March|April|May|June|July|August|September|October|"
+                    r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _SMALL_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
@@ -896,6 +909,13 @@ def _resolve_time(kind: str, m: re.Match[str], base: dt.date, future: bool) -> W
         got = _dateparser(text, base, future)
         if got is None:
             return None
+        if not re.search(r"\d{4}", text):
+            # no year: take the nearer of the past and the future reading ("June 4" in May)
+            other = _dateparser(text, base, not future)
+            if other is not None and abs((other - base).days) < abs((got - base).days):
+                got = other
+        if low.startswith("since") and got <= base:
+            return When(text, got, base, f"from {got.isoformat()} to the article date")
         return When(text, got, got, f"explicit date, read as {got.isoformat()}", got > base)
     if kind == "month":
         mon = _MONTHS.index(m.group("mon").lower()) + 1
@@ -993,7 +1013,8 @@ def _times(s: str, base: dt.date) -> list[tuple[int, int, When]]:
             kept.append(x)
     out: list[tuple[int, int, When]] = []
     for a, b, kind, m in sorted(kept, key=lambda x: x[0]):
-        future = bool(_FUTURE_RE.search(s)) and not re.search(
+        local = _clause_left(s, a, 80) + s[a:b + 40]
+        future = bool(_FUTURE_RE.search(local)) and not re.search(
             r"\b(?:last|ago|earlier|yesterday|recently|past|previous)\b", m.group(0), re.I)
         w = _resolve_time(kind, m, base, future)
         if w is not None:
@@ -1022,8 +1043,11 @@ class _RateHit:
 
 
 def _clause_left(s: str, pos: int, width: int = 90) -> str:
+    """The text before ``pos`` back to the start of its clause (at most ``width`` characters)."""
     left = s[max(0, pos - width):pos]
     cut = max(left.rfind(";"), left.rfind(":"), left.rfind("—"), left.rfind(" – "), left.rfind("("))
+    for m in re.finditer(r",\s+(?:and|but|while|whereas)\s+", left):
+        cut = max(cut, m.end() - 1)
     return left[cut + 1:] if cut >= 0 else left
 
 
@@ -1065,13 +1089,25 @@ def _rate_hits(s: str) -> list[_RateHit]:
                 if la:
                     anchor = (len(L) - len(Lw) + la.start(), m.end(), "tariff noun before")
         if anchor is None and tariff_ctx:
-            va = _VERB_ANCHOR_RE.search(_clause_left(s, m.start(), 110))
-            if va and not _QUANTITY_NOUN_RE.search(va.group("obj")):
+            clause = _clause_left(s, m.start(), 110)
+            va = _VERB_ANCHOR_RE.search(clause)
+            subj = clause[: va.start()][-40:] if va else ""
+            if va and not _QUANTITY_NOUN_RE.search(va.group("obj")) and not _QUANTITY_NOUN_RE.search(
+                    subj):
                 base = m.start() - len(_clause_left(s, m.start(), 110))
                 anchor = (base + va.start(), m.end(), "tariff verb before")
-        if anchor is None and tariff_ctx and re.match(
-                r"\s*on\s+(?:the\s+)?(?:all\s+)?(?:[A-Z“\"]|imports|goods|products|exports)", R):
+        on_target = re.match(
+            r"\s*on\s+(?:the\s+)?(?:all\s+)?(?:(?!(?:January|February|March|April|May|June|July|"
+            r"August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|"
+            r"Saturday|Sunday)\b)[A-Z“\"]|imports|goods|products|exports)", R)
+        if anchor is None and tariff_ctx and on_target:
             anchor = (m.start(), m.end(), "'on' target after")
+        if anchor is None and on_target:
+            im = re.search(r"\b(?:slap(?:s|ped)?|impos(?:e|es|ed)|levi(?:ed|es)|levy|put(?:s)?|"
+                           r"plac(?:e|es|ed)|add(?:s|ed)?)\s+(?:(?:a|an|an\s+additional|"
+                           r"another|further|extra)\s+)?$", Lw, re.I)
+            if im:
+                anchor = (len(L) - len(Lw) + im.start(), m.end(), "imposing verb + 'on' target")
         if anchor is None and hits:
             prev = hits[-1]
             gap = s[(prev.consumed_to or prev.end):m.start()]
@@ -1081,8 +1117,9 @@ def _rate_hits(s: str) -> list[_RateHit]:
                 anchor = (m.start(), m.end(), "listed with a rate")
         if anchor is None:
             continue
-        if anchor[2] != "noun after" and _QUANTITY_VERB_BEFORE_RE.search(Lw) and not re.search(
-                rf"{_TARIFF_NOUN}\W+(?:\w+\W+){{0,3}}$", Lw, re.I):
+        qv = _QUANTITY_VERB_BEFORE_RE.search(Lw)
+        if anchor[2] != "noun after" and qv and not re.search(
+                rf"{_TARIFF_NOUN}\s+(?:on\s+(?:[\w.’'-]+\s+){{1,4}})?$", Lw[: qv.start()], re.I):
             continue
         hits.append(_RateHit(m.start(), m.end(), num, lo, pp, anchor[0], anchor[1], anchor[2],
                              rate_from, consumed_to))
@@ -1091,8 +1128,20 @@ def _rate_hits(s: str) -> list[_RateHit]:
 
 def _target_window(s: str, a: int, width: int = 80) -> str:
     seg = s[a:a + width]
-    cut = re.search(r"[.;:]|\s[–—]\s|,\s+(?:but|while|which|and\s+(?:said|that))\b", seg)
+    cut = re.search(r"[;:]|\.\s*$|\s[–—]\s|,\s+(?:but|while|which|and\s+(?:said|that))\b", seg)
     return seg[: cut.start()] if cut else seg
+
+
+def _target_phrase(win: str) -> int | None:
+    """Length of an 'on <whom>' phrase at the start of ``win`` (for the claim's span)."""
+    for rx in (rf"\s*(?:on|against)\s+[^,;]{{0,50}}?\b{_GOODS_NOUN}\b",
+               r"\s*on\s+the\s+\S+\s+side\b",
+               r"\s*(?:on|against)\s+(?:the\s+)?(?!" + _MONTH_DAY_NAMES + r")[A-Z][\w’'.-]*"
+               r"(?:\s+[A-Z][\w’'.-]*)*"):
+        m = re.match(rx, win, re.I if "side" in rx else 0)
+        if m:
+            return m.end()
+    return None
 
 
 def _find_target(s: str, core_a: int, core_b: int, anchor_a: int, ms: list[_Mention],
@@ -1100,7 +1149,8 @@ def _find_target(s: str, core_a: int, core_b: int, anchor_a: int, ms: list[_Ment
     """Whose goods or which goods: 'on X' after the rate, then the bridge, then the sentence."""
     win = _target_window(s, core_b)
     win_prods = _products_in(s, core_b, core_b + len(win))
-    onm = re.match(r"\s*(?:\w+\s+){0,3}?(?:on|against|for)\s+(?P<t>[^,.;]{0,60})", win)
+    onm = re.match(r"\s*(?:[\w-]+\s+){0,3}?(?:on|against|for)\s+"
+                   r"(?P<t>(?:(?!\d{1,3}(?:\.\d+)?\s*(?:%|percent))[^,;]){0,60})", win)
     near_products = [p for p in win_prods if onm and p[0] <= core_b + onm.end()] if onm else []
 
     def country_in(a: int, b: int, roles: tuple[str, ...]) -> _Mention | None:
@@ -1112,7 +1162,8 @@ def _find_target(s: str, core_a: int, core_b: int, anchor_a: int, ms: list[_Ment
     if onm:
         t_text = onm.group("t").strip()
         t_a = core_b + onm.start("t")
-        if _ALL_IMPORTS_RE.match(t_text) or re.match(r"(?:nearly\s+|almost\s+)?all\b", t_text, re.I):
+        if not near_products and (_ALL_IMPORTS_RE.match(t_text)
+                                  or re.match(r"(?:nearly\s+|almost\s+)?all\b", t_text, re.I)):
             if not country_in(t_a, t_a + len(t_text), ("goods", "target", "other")):
                 return Target("all", t_text)
         c = country_in(t_a, t_a + len(t_text), ("goods", "target", "other", "side"))
@@ -1128,11 +1179,16 @@ def _find_target(s: str, core_a: int, core_b: int, anchor_a: int, ms: list[_Ment
     clause = _clause_left(s, core_a, 120) + s[core_a:core_b] + win
     if _ALL_IMPORTS_RE.search(clause):
         return Target("all", _ALL_IMPORTS_RE.search(clause).group(0))  # type: ignore[union-attr]
-    # anywhere in the sentence: goods/target role, nearest to the claim
+    # anywhere in the sentence: goods/target role, nearest to the claim; products named earlier
+    # in the same clause ("Microchips from China remain subject to the 20% duty") stay with it
+    left = _clause_left(s, core_a, 120)
+    clause_prods = tuple(p[2] for p in _products_in(s, core_a - len(left), core_a))
     cands = [mm for mm in ms if mm.code not in ("PRON", actor_code) and mm.role in ("goods", "target")]
     if cands:
         best = min(cands, key=lambda mm: abs(mm.start - core_a))
-        return Target("country", best.text, best.code)
+        return Target("products" if clause_prods else "country", best.text, best.code, clause_prods)
+    if clause_prods:
+        return Target("products", left.strip(), None, clause_prods)
     cands = [mm for mm in ms if mm.code not in ("PRON", actor_code) and mm.role != "actor"]
     cands = cands or [mm for mm in ms if mm.code not in ("PRON", actor_code)]
     if cands:
@@ -1160,6 +1216,10 @@ def _find_actor(s: str, core_a: int, core_b: int, ms: list[_Mention],
         mm = ms[i]
         if mm.start < core_a and mm.role in ("subject", "actor"):
             return _resolve(ms, i, context), mm.text
+    for mm in ms:   # "..., the administration said"
+        if mm.start >= core_b and mm.code != "PRON" and re.match(
+                r"\s+(?:said|says|announced|added|told|confirmed|stated)\b", s[mm.end:]):
+            return mm.code, mm.text
     return None, ""
 
 
@@ -1235,6 +1295,7 @@ def find_claims(article: Article) -> list[Claim]:
         if dm is not None:
             claims_here.append(dm)
         # -- rates -------------------------------------------------------------------------------
+        prev_end = 0
         for hit in _rate_hits(s):
             core_a, core_b = hit.start, hit.consumed_to or hit.end
             code, actor_text = _find_actor(s, min(core_a, hit.anchor_start), core_b, ms, context)
@@ -1258,9 +1319,9 @@ def find_claims(article: Article) -> list[Claim]:
                 change = "raise" if hit.num > hit.rate_from else "cut"
             end_b = hit.anchor_end
             tw = _target_window(s, end_b, 60)
-            tm = re.match(rf"\s*(?:on|against)\s+[^,.;]*?(?:{_GOODS_NOUN}|side|[A-Z][\w.]+)\b", tw, re.I)
+            tm = _target_phrase(tw)
             if tm:
-                end_b += tm.end()
+                end_b += tm
             end_b = max(end_b, core_b)
             span_a = min(hit.anchor_start, core_a)
             claim = Claim(
@@ -1272,10 +1333,11 @@ def find_claims(article: Article) -> list[Claim]:
                 rate_range=(hit.lo, hit.num) if hit.lo is not None else None,
                 change=change, when=when, on=_check_day(when, base),
                 forecast=_is_forecast(s, hit.anchor_start, core_b) or bool(when and when.future),
-                universal=bool(_UNIVERSAL_RE.search(s[max(0, span_a - 40):end_b + 20])),
+                universal=bool(_UNIVERSAL_RE.search(s[max(prev_end, span_a - 40):end_b])),
                 measure=_measure(s, span_a, end_b), notes=tuple(notes + [f"rate found by {hit.how}"]),
             )
             claims_here.append(claim)
+            prev_end = end_b
         # -- exemptions ----------------------------------------------------------------------
         ex = _exemption_claim(sent, ms, times, base, context, dm is not None)
         if ex is not None:
@@ -1302,6 +1364,12 @@ def _de_minimis_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int,
             threshold = (m.start(), m.end(), float(m.group("amt").replace(",", "")))
             break
     named = _DE_MINIMIS_RE.search(s)
+    if threshold is None and named:
+        near = list(_MONEY_RE.finditer(s[max(0, named.start() - 25):named.start()]))
+        if near and not near[-1].group("scale"):
+            off = max(0, named.start() - 25)
+            threshold = (off + near[-1].start(), off + near[-1].end(),
+                         float(near[-1].group("amt").replace(",", "")))
     exempt = _EXEMPT_RE.search(s) or re.search(r"\b(?:duty|tax)[- ]free\b", s, re.I)
     if not named and not (threshold and exempt):
         return None
@@ -1309,6 +1377,15 @@ def _de_minimis_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int,
     assert anchor is not None
     a = min(anchor.start(), threshold[0] if threshold else anchor.start())
     b = max(anchor.end(), threshold[1] if threshold else anchor.end())
+    verb = None
+    for verb in _END_RE.finditer(s[max(0, a - 40):a]):
+        pass
+    if verb is not None:
+        a = max(0, a - 40) + verb.start()
+    after = re.match(r"^(?:\s+[\w$.,-]+){0,7}?\s+(?:" + _END_RE.pattern[2:-2] + r")\b",
+                     s[b:b + 50], re.I)
+    if after:
+        b += after.end()
     seg = s[max(0, a - 60):b]
     change: Change = "level"
     if _END_RE.search(seg):
@@ -1343,16 +1420,16 @@ def _exemption_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int, 
     if m is None:
         return None
     a = m.start()
-    prods = _products_in(s, a)
-    b = max([m.end()] + [p[1] for p in prods])
+    prods = _products_in(s, a) or _products_in(s)
+    b = max([m.end()] + [p[1] for p in prods if p[0] > a])
     code, actor_text = _find_actor(s, a, m.end(), ms, context)
     country: _Mention | None = None
     for mm in ms:
         if mm.code not in ("PRON", code) and mm.role in ("goods", "target"):
             country = mm
             break
-    if code is None and country is not None:
-        code = "US" if country.code != "US" else None
+    if code is None and (country is None or country.code != "US"):
+        code, actor_text = "US", "(inferred: exemption from U.S. duties)"
     if country is None and _actor_label(code) == "CN":
         tcode: str | None = "US"
         ttext = "(China's tariffs fall on U.S. goods)"
@@ -1361,7 +1438,7 @@ def _exemption_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int, 
         ttext = country.text if country else ""
     labels = tuple(p[2] for p in prods)
     kind: TargetKind = "products" if labels else ("country" if tcode else "unknown")
-    goods = re.search(rf"(?:{_GOODS_NOUN})\b[^,.;–—]{{0,30}}", s[m.end():m.end() + 80], re.I)
+    goods = re.match(rf"[^,;–—]{{0,60}}?\b{_GOODS_NOUN}\b", s[m.end():], re.I)
     if goods and not labels:
         b = max(b, m.end() + goods.end())
     when = _nearest_time(times, a, b, set())
@@ -1483,9 +1560,11 @@ def _families(claim: Claim) -> frozenset[str]:
 
 
 def _stack_words(res: RateResult, fams: frozenset[str] | None) -> str:
+    layers = sorted((x for x in res.layers if not x.exempt and x.layer != "mfn"
+                     and (x.rate_pct or 0.0) > 0 and (fams is None or x.layer in fams)),
+                    key=lambda x: -(x.rate_pct or 0.0))
     parts = [f"{_fmt(x.rate_pct or 0.0)} {LAYER_LABEL.get(x.layer, x.layer)} ({x.heading})"
-             for x in res.layers if not x.exempt and x.layer != "mfn" and (x.rate_pct or 0.0) > 0
-             and (fams is None or x.layer in fams)]
+             for x in layers]
     return " + ".join(parts) if parts else "no additional duty"
 
 
@@ -1502,7 +1581,7 @@ def _layer_evidence(res: RateResult) -> list[Evidence]:
             kind, f"{res.hts10} from {res.origin} on {res.entry_date}: {label} {what} under "
                   f"{x.heading} ({x.revision}, in force from {eff}): {x.reason}",
             heading=x.heading, rate_pct=x.rate_pct, effective_from=x.effective_from,
-            source=x.source, codes=(res.hts10,)))
+            source=x.source, codes=(res.hts10,), layer=x.layer))
     return out
 
 
@@ -1511,7 +1590,7 @@ def _exempt_words(res: RateResult) -> str:
     if not ex:
         return _stack_words(res, None)
     return "; ".join(f"{LAYER_LABEL.get(x.layer, x.layer)} exempt under {x.heading}"
-                     + (f" ({x.source})" if x.source else "") for x in ex)
+                     + (f", {x.source.split(';')[0].strip()}" if x.source else "") for x in ex)
 
 
 def _matches(claim: Claim, v: float) -> bool:
@@ -1596,6 +1675,34 @@ def _timing(engine: EngineLike, claim: Claim, code: str, origin: str,
     return True, words, ev
 
 
+def _short_desc(res: RateResult) -> str:
+    """A readable product name: the line's text, or its nearest ancestor when it says 'Other'."""
+    names = [res.description, *reversed(res.path)]
+    for d in names:
+        d = d.strip().rstrip(":")
+        if d and not d.lower().startswith("other"):
+            return d if len(d) <= 40 else d[:39] + "…"
+    return res.description[:40]
+
+
+def _exception_words(others: dict[float, list[RateResult]], examples: int = 3) -> list[str]:
+    """'N lines pay X% (why): examples' per (rate, exempting headings) group, largest first."""
+    keyed: dict[tuple[float, str], list[RateResult]] = {}
+    for v, rs in others.items():
+        for r in rs:
+            keyed.setdefault((v, _exempt_words(r)), []).append(r)
+    out = []
+    for (v, why), rs in sorted(keyed.items(), key=lambda kv: (-len(kv[1]), kv[0][0])):
+        rs = sorted(rs, key=lambda r: (_short_desc(r).lower().startswith("other"),
+                                       not any(_digits(r.hts10).startswith(p) for p in PROBE_PREFIXES),
+                                       r.hts10))
+        eg = ", ".join(f"{r.hts10} {_short_desc(r)}" for r in rs[:examples])
+        more = f" (+{len(rs) - examples} more)" if len(rs) > examples else ""
+        n = f"{len(rs)} lines pay" if len(rs) > 1 else "1 line pays"
+        out.append(f"{n} {_fmt(v)} ({why}), e.g. {eg}{more}")
+    return out
+
+
 def _check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
     origin = claim.target.country or ""
     if origin == "EU":
@@ -1616,15 +1723,12 @@ def _check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
     if claim.target.country == "EU":
         scope += " (Germany taken for the EU)"
     others = {v: rs for v, rs in groups.items() if v != modal_v}
-    exc_words = []
-    for v, rs in sorted(others.items(), key=lambda kv: -len(kv[1])):
-        first = rs[0]
-        more = f" and {len(rs) - 1} more" if len(rs) > 1 else ""
-        exc_words.append(f"{first.hts10} {first.description[:40]}{more} pay {_fmt(v)} "
-                         f"({_exempt_words(first)})")
-    evidence = _layer_evidence(rep)
+    exc_words = _exception_words(others)
+    rep_ev = _layer_evidence(rep)
+    evidence = [e for e in rep_ev if e.layer in fams]
     for rs in others.values():
         evidence.extend(e for e in _layer_evidence(rs[0]) if e.kind == "exemption")
+    evidence.extend(e for e in rep_ev if e not in evidence)
     evidence.append(Evidence("sample", f"{len(results)} HTS-10 lines sampled from "
                                        f"{len({_digits(r.hts10)[:2] for r in results})} chapters",
                              codes=tuple(r.hts10 for r in results)))
