@@ -319,7 +319,7 @@ def test_read_article_file_reads_bytes(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300))
 def test_any_text_reads_or_fails_cleanly(text: str) -> None:
     try:
         art = read_article(text, D(2025, 5, 2))

@@ -280,30 +280,30 @@ def fetch(state: State, mirror: str | None, dest: Path | None) -> None:
 @click.pass_obj
 def check_news(state: State, path: Path, day: str | None, as_json: bool) -> None:
     """Check the tariff claims in a news text against the schedule."""
-    from . import news
     from .china import ChinaTariffs
+    from .news import MAX_BYTES, check, read_article, render_table
 
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from exc
-    if len(raw) > news.MAX_BYTES:
-        raise BadInput(f"{path} is {len(raw):,} bytes; the limit is {news.MAX_BYTES:,}")
+    if len(raw) > MAX_BYTES:
+        raise BadInput(f"{path} is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
     if b"\x00" in raw:
         raise BadInput(f"{path} looks binary (it contains NUL bytes); give a plain-text article")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path} is not UTF-8 text") from exc
-    article = news.read_article(text, parse_date(day) if day else None)
+    article = read_article(text, parse_date(day) if day else None)
     china_dir = state.data_dir.parent / "china"
     china = ChinaTariffs.load(china_dir) if china_dir.is_dir() else None
-    checked = news.check(article, state.engine(), china)
+    checked = check(article, state.engine(), china)
     if as_json:
         click.echo(json.dumps({"date": article.date.isoformat() if article.date else None,
                                "claims": [c.to_json() for c in checked]}, ensure_ascii=False))
     else:
-        out.print(news.render_table(checked))
+        out.print(render_table(checked))
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from rich.text import Text
 
 from .china import ChinaTariffs
 from .errors import BadInput, TariffstackError
-from .models import DeMinimis, Layer, RateResult, SearchHit
+from .models import DeMinimis, RateResult, SearchHit
 
 # ================================================================================================
 # The engine interface this module needs (the real Engine and the test fakes both fit it)
@@ -234,12 +234,12 @@ _CREDIT_RES = (
     re.compile(r"^(?:updated|published|posted)\b[^.]{0,60}\d", re.I),
 )
 _WIDGET_RE = re.compile(r"\b\d+\s*px\b", re.I)
-_TERMINAL_RE = re.compile(r"[.!?][”\"’')\]]*\s*$|[”\"]\s*$")
+_TERMINAL_RE = re.compile(r"[.!?。！？][”\"’')\]]*\s*$|[”\"]\s*$")
 _ABBREV = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "st", "jr", "sr",
     "inc", "corp", "co", "ltd", "no", "nos", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul",
     "aug", "sep", "sept", "oct", "nov", "dec", "fed", "reg", "art", "sec", "approx", "e.g", "i.e",
-    "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "st", "mt", "ft", "pres",
+    "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "mt", "ft", "pres",
 })
 _STARTERS = frozenset({
     "The", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "I", "But", "And",
@@ -404,6 +404,10 @@ def read_article(text: str | bytes, date: dt.date | None) -> Article:
             raise BadInput(f"date must be a datetime.date, got {date!r}")
         art_date = date.date() if isinstance(date, dt.datetime) else date
 
+    ok, why_not = _is_english(text[pos:])
+    if not ok:
+        raise BadInput(f"text does not look like English ({why_not}); only English news text "
+                       "can be checked")
     # lines with offsets (the date line's remainder is the first line)
     lines: list[tuple[int, int]] = []
     for m in re.finditer(r"[^\n]*(?:\n|$)", text[pos:]):
@@ -427,10 +431,7 @@ def read_article(text: str | bytes, date: dt.date | None) -> Article:
                 current = None
             continue
         leading = False
-        if current is None:
-            current = (s, e)
-        else:
-            current = (current[0], e)
+        current = (s, e) if current is None else (current[0], e)
         if _TERMINAL_RE.search(line):
             blocks.append(current)
             current = None
@@ -439,10 +440,6 @@ def read_article(text: str | bytes, date: dt.date | None) -> Article:
     content = " ".join(text[a:b] for a, b in blocks)
     if not content.strip():
         raise BadInput("no article text left after removing the date line and page furniture")
-    ok, why_not = _is_english(content)
-    if not ok:
-        raise BadInput(f"text does not look like English ({why_not}); only English news text "
-                       "can be checked")
     sentences: list[Sentence] = []
     for a, b in blocks:
         sentences.extend(_split_sentences(text, a, b))
@@ -606,7 +603,7 @@ _RIGHT_ANCHOR_RE = re.compile(
     re.I,
 )
 _LEFT_ANCHOR_RE = re.compile(
-    rf"(?P<noun>\b(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|rates?))\b"
+    r"(?P<noun>\b(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|rates?))\b"
     r"(?P<bridge>(?:[^.;:%!?]|(?<=\b[A-Z])\.){0,80}?)\b(?:of|at|to|by|from)\s+"
     r"(?:(?:a|an|the|staggering|whopping|massive|hefty|steep|new|total|combined|as\s+much\s+as|"
     r"as\s+high\s+as|up\s+to|nearly|almost|about|around|roughly|some|effective|an\s+effective|just|"
@@ -1162,10 +1159,11 @@ def _find_target(s: str, core_a: int, core_b: int, anchor_a: int, ms: list[_Ment
     if onm:
         t_text = onm.group("t").strip()
         t_a = core_b + onm.start("t")
-        if not near_products and (_ALL_IMPORTS_RE.match(t_text)
-                                  or re.match(r"(?:nearly\s+|almost\s+)?all\b", t_text, re.I)):
-            if not country_in(t_a, t_a + len(t_text), ("goods", "target", "other")):
-                return Target("all", t_text)
+        all_words = _ALL_IMPORTS_RE.match(t_text) or re.match(r"(?:nearly\s+|almost\s+)?all\b",
+                                                               t_text, re.I)
+        if not near_products and all_words and not country_in(
+                t_a, t_a + len(t_text), ("goods", "target", "other")):
+            return Target("all", t_text)
         c = country_in(t_a, t_a + len(t_text), ("goods", "target", "other", "side"))
         prods = tuple(p[2] for p in near_products)
         if c or prods:
@@ -1377,9 +1375,8 @@ def _de_minimis_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int,
     assert anchor is not None
     a = min(anchor.start(), threshold[0] if threshold else anchor.start())
     b = max(anchor.end(), threshold[1] if threshold else anchor.end())
-    verb = None
-    for verb in _END_RE.finditer(s[max(0, a - 40):a]):
-        pass
+    verbs = list(_END_RE.finditer(s[max(0, a - 40):a]))
+    verb = verbs[-1] if verbs else None
     if verb is not None:
         a = max(0, a - 40) + verb.start()
     after = re.match(r"^(?:\s+[\w$.,-]+){0,7}?\s+(?:" + _END_RE.pattern[2:-2] + r")\b",
@@ -1767,8 +1764,8 @@ def _check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
 
 def _check_us_products(claim: Claim, engine: EngineLike) -> CheckedClaim:
     by_label, evidence = _codes_for(engine, claim.target.products, claim.on)
-    origins = (claim.target.country,) if claim.target.country else PRODUCT_ORIGINS
-    origins = tuple("DE" if o == "EU" else o for o in origins if o)
+    named: tuple[str, ...] = (claim.target.country,) if claim.target.country else PRODUCT_ORIGINS
+    origins = tuple("DE" if o == "EU" else o for o in named)
     fams: frozenset[str] | None = _families(claim) if claim.measure else None
     if fams == COUNTRY_WIDE:
         fams = None
@@ -1780,15 +1777,16 @@ def _check_us_products(claim: Claim, engine: EngineLike) -> CheckedClaim:
                 r = _safe_rate(engine, code, o, claim.on, errors)
                 if r is None:
                     continue
+                # a claim about a product names its measure (232, 301...); only a claim about
+                # one origin's product may mean the whole stack
+                allowed = fams if fams is not None else (
+                    frozenset(LAYER_LABEL) - COUNTRY_WIDE - {"mfn"})
                 cands: dict[str, float] = {}
                 for x in r.layers:
-                    if x.layer != "mfn" and not x.exempt:
+                    if x.layer in allowed and not x.exempt:
                         key = LAYER_LABEL.get(x.layer, x.layer)
                         cands[key] = cands.get(key, 0.0) + (x.rate_pct or 0.0)
-                if fams is not None:
-                    cands = {k: v for k, v in cands.items()
-                             if k in {LAYER_LABEL[f] for f in fams}}
-                else:
+                if fams is None and claim.target.country:
                     cands["IEEPA country-wide"] = _value(r, COUNTRY_WIDE)
                     cands["total additional"] = r.total_additional_pct
                 hit = [k for k, v in cands.items() if _matches(claim, v)]
@@ -2044,8 +2042,7 @@ def _check_cn(claim: Claim, china: ChinaTariffs | None, engine: EngineLike | Non
                 ok, twords = False, f"the level before was {_fmt(prev)}, not {_fmt(claim.rate_from_pct)}"
         verdict: Verdict = "supported" if ok else "partly_supported"
         expl = f"{side}{verdict.replace('_', ' ')}: {general}" + (f"; but {twords}" if twords else "")
-        if claim.universal or True:
-            expl += "; unpublished April 2025 exemptions (press reports) not reflected"
+        expl += "; unpublished April 2025 exemptions (press reports) not reflected"
         return CheckedClaim(claim, verdict, expl, "CN", tuple(ev))
     if claim.target.products and engine is not None:
         by_label, sev = _hs6_for(engine, claim.target.products, claim.on)
