@@ -55,6 +55,8 @@ CATALOG: dict[str, str] = {
     "1001.19.00.25": "Durum wheat",
     "1201.90.00.10": "Soybeans",
     "2204.21.50.40": "Wine",
+    "2701.12.00.10": "Bituminous coal",
+    "2711.11.00.00": "Natural gas liquefied",
     "2901.10.10.00": "Ethane",
     "3004.90.92.90": "Other medicaments",
     "3926.90.99.90": "Other articles of plastics",
@@ -463,6 +465,12 @@ OWN: dict[str, list[Row]] = {
          "supported"),
     ],
     "08_not_claims.txt": [],
+    "09_stepwise_and_china_products.txt": [
+        ("rate", "10% tariff on all Chinese goods", "US", "CN", 10.0, "supported"),
+        ("rate", "doubled it to 20%", "US", "CN", 20.0, "supported"),
+        ("rate", "26% reciprocal tariff", "US", "IN", 26.0, "not_checkable"),
+        ("rate", "15% tariffs on U.S. coal and LNG", "CN", "US", 15.0, "supported"),
+    ],
 }
 
 
@@ -512,6 +520,13 @@ def test_own_text_details(engine: FakeEngine, china: ChinaTariffs) -> None:
     assert ex[0].claim.on == D(2025, 4, 11)
     assert {"8517.13.00.00", "8471.30.01.00"} <= set(ex[0].codes_used)
     assert ex[1].claim.target.products == ("microchips",) and ex[1].claim.measure == ("fentanyl",)
+
+    steps = check(_fixture("09_stepwise_and_china_products.txt"), engine, china)
+    assert [c.claim.on for c in steps[:2]] == [D(2025, 2, 28), D(2025, 3, 31)]  # own "in ..." each
+    assert "in force since 2025-03-04 (was 10%)" in steps[1].explanation
+    assert steps[2].claim.forecast and steps[2].claim.when is not None
+    assert steps[3].claim.target.products == ("coal", "LNG")
+    assert "HS6 270112" in steps[3].explanation or any("270112" in e.text for e in steps[3].evidence)
 
     base = check(_fixture("07_baseline_and_de_minimis.txt"), engine, china)
     assert base[0].claim.target.kind == "all"

@@ -215,6 +215,7 @@ class CheckedClaim:
 # ================================================================================================
 
 MAX_BYTES = 2 * 1024 * 1024
+MAX_SENTENCE = 2000     # characters; longer runs are cut (real sentences are far shorter)
 _HEADER_RE = re.compile(r"\A\ufeff?[ \t]*date:?[ \t]+(\d{4}-\d{1,2}-\d{1,2})\b[ \t]*", re.I)
 _OUTLETS = frozenset({
     "cnn", "reuters", "ap", "associated press", "afp", "bloomberg", "news.az", "newsweek", "bbc",
@@ -365,6 +366,12 @@ def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
         lead = len(seg) - len(seg.lstrip())
         trail = len(seg) - len(seg.rstrip())
         s, e = start + a + lead, start + b - trail
+        while e - s > MAX_SENTENCE:
+            # run-on text with no sentence ends: cut at a space so work per sentence stays bounded
+            cut = text.rfind(" ", s + MAX_SENTENCE // 2, s + MAX_SENTENCE)
+            cut = cut if cut > s else s + MAX_SENTENCE
+            out.append(Sentence(s, cut, text[s:cut]))
+            s = cut + 1 if text[cut:cut + 1] == " " else cut
         if e > s:
             out.append(Sentence(s, e, text[s:e]))
     return out
@@ -782,7 +789,7 @@ def _mentions(s: str) -> list[_Mention]:
 
 
 def _role(s: str, a: int, b: int, code: str) -> str:
-    before, after, word = s[:a], s[b:], s[a:b]
+    before, after, word = s[max(0, a - 120):a], s[b:b + 120], s[a:b]
     if re.match(r"\s+side\b", after) and re.search(r"\bon\s+the\s+$", before, re.I):
         return "side"
     if code == "PRON" and word.lower() in ("its", "their", "his", "her"):
@@ -1059,8 +1066,8 @@ def _rate_hits(s: str) -> list[_RateHit]:
         num = float(m.group("num"))
         lo = float(m.group("lo")) if m.group("lo") else None
         pp = "point" in m.group("unit").lower()
-        L, R = s[: m.start()], s[m.end():]
-        Lw = L[-110:]
+        L_off = max(0, m.start() - 110)
+        Lw, R = s[L_off:m.start()], s[m.end():m.end() + 200]
         rate_from: float | None = None
         consumed_to: int | None = None
         fm = re.match(rf"\s*,?\s*(?:up|down)?\s*from\s+(?:a|an|the)?\s*(?P<f>{_NUM}){_PCT_UNIT}", R, re.I)
@@ -1069,9 +1076,9 @@ def _rate_hits(s: str) -> list[_RateHit]:
             consumed_to = m.end() + fm.end()
             for k in range(m.end(), consumed_to):
                 consumed.add(k)
-        if lo is not None and re.search(r"\bfrom\s+(?:a|an|the)?\s*$", L, re.I):
+        if lo is not None and re.search(r"\bfrom\s+(?:a|an|the)?\s*$", Lw, re.I):
             rate_from, lo = lo, None
-        if _QUANTITY_AFTER_RE.match(R if consumed_to is None else s[consumed_to:]):
+        if _QUANTITY_AFTER_RE.match(R if consumed_to is None else s[consumed_to:consumed_to + 200]):
             continue
         anchor: tuple[int, int, str] | None = None
         ra = _RIGHT_ANCHOR_RE.match(R)
@@ -1079,12 +1086,14 @@ def _rate_hits(s: str) -> list[_RateHit]:
             anchor = (m.start(), m.end() + ra.end(), "noun after")
         if anchor is None:
             la = _LEFT_ANCHOR_RE.search(Lw)
+            if la and re.search(r",\s+(?:then|and|but|while|later|before|after)\b", la.group("bridge")):
+                la = None
             if la and not _QUANTITY_NOUN_RE.search(la.group("bridge")) and not re.search(
                     r"\b(?:fell|rose|dropped|declined|grew|plunged)\b", la.group("bridge"), re.I):
                 if la.group("noun").lower().startswith("rate") and not tariff_ctx:
                     la = None
                 if la:
-                    anchor = (len(L) - len(Lw) + la.start(), m.end(), "tariff noun before")
+                    anchor = (L_off + la.start(), m.end(), "tariff noun before")
         if anchor is None and tariff_ctx:
             clause = _clause_left(s, m.start(), 110)
             va = _VERB_ANCHOR_RE.search(clause)
@@ -1104,7 +1113,7 @@ def _rate_hits(s: str) -> list[_RateHit]:
                            r"plac(?:e|es|ed)|add(?:s|ed)?)\s+(?:(?:a|an|an\s+additional|"
                            r"another|further|extra)\s+)?$", Lw, re.I)
             if im:
-                anchor = (len(L) - len(Lw) + im.start(), m.end(), "imposing verb + 'on' target")
+                anchor = (L_off + im.start(), m.end(), "imposing verb + 'on' target")
         if anchor is None and hits:
             prev = hits[-1]
             gap = s[(prev.consumed_to or prev.end):m.start()]
@@ -1243,7 +1252,7 @@ def _is_forecast(s: str, anchor_a: int, core_b: int) -> bool:
 
 def _change_kind(s: str, anchor_a: int, core_a: int, hit: _RateHit | None) -> Change:
     seg = _clause_left(s, core_a, 90)
-    if hit is not None and (hit.pp or re.search(r"\bby\s+(?:another\s+)?$", s[:core_a], re.I)):
+    if hit is not None and (hit.pp or re.search(r"\bby\s+(?:another\s+)?$", s[max(0, core_a - 20):core_a], re.I)):
         return "delta"
     last: tuple[int, Change] | None = None
     for rx, kind in ((_RAISE_RE, "raise"), (_CUT_RE, "cut"), (_IMPOSE_RE, "impose")):
@@ -1257,14 +1266,19 @@ def _change_kind(s: str, anchor_a: int, core_a: int, hit: _RateHit | None) -> Ch
 
 def _nearest_time(times: list[tuple[int, int, When]], a: int, b: int,
                   taken: set[int]) -> When | None:
-    best: tuple[int, When] | None = None
+    """The time expression closest to span [a, b) not already used by another claim here;
+    one the next rate in the sentence is closer to is left for that rate."""
+    best: tuple[int, int, When] | None = None
     for i, (x, y, w) in enumerate(times):
         if i in taken:
             continue
         dist = 0 if (x < b and y > a) else min(abs(x - b), abs(a - y))
         if best is None or dist < best[0]:
-            best = (dist, w)
-    return best[1] if best else None
+            best = (dist, i, w)
+    if best is None:
+        return None
+    taken.add(best[1])
+    return best[2]
 
 
 def _check_day(w: When | None, base: dt.date) -> dt.date:
@@ -1294,8 +1308,14 @@ def find_claims(article: Article) -> list[Claim]:
             claims_here.append(dm)
         # -- rates -------------------------------------------------------------------------------
         prev_end = 0
-        for hit in _rate_hits(s):
+        hits = _rate_hits(s)
+        used: set[int] = set()
+        for k, hit in enumerate(hits):
             core_a, core_b = hit.start, hit.consumed_to or hit.end
+            # time expressions used by earlier rates, or nearer the next rate, are not this one's
+            nxt = hits[k + 1].start if k + 1 < len(hits) else None
+            blocked = used | {i for i, (x, _y, _w) in enumerate(times)
+                              if nxt is not None and x > core_b and abs(x - nxt) < abs(x - core_b)}
             code, actor_text = _find_actor(s, min(core_a, hit.anchor_start), core_b, ms, context)
             target = _find_target(s, core_a, core_b, hit.anchor_start, ms, code)
             notes: list[str] = []
@@ -1311,7 +1331,9 @@ def find_claims(article: Article) -> list[Claim]:
                 target = Target("country", "(China's tariffs fall on U.S. goods)", "US")
             if target.country == code and code is not None:
                 target = Target("unknown", target.text)
-            when = _nearest_time(times, hit.anchor_start, core_b, set())
+            before = set(blocked)
+            when = _nearest_time(times, core_a, core_b, blocked)
+            used |= blocked - before
             change = _change_kind(s, hit.anchor_start, core_a, hit)
             if hit.rate_from is not None and change == "level":
                 change = "raise" if hit.num > hit.rate_from else "cut"
@@ -1441,8 +1463,8 @@ def _exemption_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int, 
     when = _nearest_time(times, a, b, set())
     forecast = bool(re.search(r"\b(?:could|might|may|would|plan(?:s|ned)?\s+to|consider(?:s|ing)?|"
                               r"seek(?:s|ing)?|ask(?:s|ed|ing)?\s+for|lobby(?:ing)?\s+for)\s+"
-                              r"(?:\w+\s+){0,2}$", s[:a], re.I))
-    notes = ("stated as a plan ('will')",) if re.search(r"\bwill\s+$", s[:a]) else ()
+                              r"(?:\w+\s+){0,2}$", s[max(0, a - 80):a], re.I))
+    notes = ("stated as a plan ('will')",) if re.search(r"\bwill\s+$", s[max(0, a - 10):a]) else ()
     return Claim(
         kind="exemption", start=sent.start + a, end=sent.start + b, fragment=s[a:b], sentence=sent,
         actor=_actor_label(code), actor_text=actor_text or "(unknown)", actor_country=code,
@@ -1481,6 +1503,9 @@ def _fmt(x: float) -> str:
 def _sample_codes(engine: EngineLike, on: dt.date, size: int = SAMPLE_CHAPTERS) -> list[str]:
     """A deterministic spread of HTS-10 lines: the middle line of evenly spaced chapters plus
     probe lines that exercise the well-known exemptions."""
+    cache: dict[tuple[dt.date, int], list[str]] | None = getattr(engine, "samples", None)
+    if cache is not None and (on, size) in cache:
+        return list(cache[(on, size)])
     prods = list(engine.products(on))
     by_ch: dict[str, list[str]] = {}
     for p in prods:
@@ -1491,11 +1516,13 @@ def _sample_codes(engine: EngineLike, on: dt.date, size: int = SAMPLE_CHAPTERS) 
     chapters = sorted(by_ch)
     step = max(1, round(len(chapters) / size)) if chapters else 1
     picked = [by_ch[ch][len(by_ch[ch]) // 2] for ch in chapters[::step]]
-    digits_of = {_digits(p): p for p in prods}
+    ordered = sorted((_digits(p), p) for p in prods)
     for pre in PROBE_PREFIXES:
-        hit = next((p for d, p in sorted(digits_of.items()) if d.startswith(pre)), None)
+        hit = next((p for d, p in ordered if d.startswith(pre)), None)
         if hit and hit not in picked:
             picked.append(hit)
+    if cache is not None:
+        cache[(on, size)] = list(picked)
     return picked
 
 
@@ -2095,6 +2122,9 @@ def check_claim(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) ->
 def _check_claim(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) -> CheckedClaim:
     if claim.actor == "CN":
         return _check_cn(claim, china, engine)
+    if claim.actor_country is None and claim.target.kind == "unknown":
+        return _nc(claim, claim.actor, "unknown actor and target: the sentence says neither who "
+                                       "imposes the rate nor on what")
     if claim.actor == "other":
         who = _COUNTRY_NAMES.get(claim.actor_country or "", claim.actor_text or "an unknown party")
         return _nc(claim, "other", f"no data on tariffs imposed by {who}; only U.S. law (the HTS) "
@@ -2118,10 +2148,53 @@ def _check_claim(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) -
     return _check_us_country(claim, engine)
 
 
+class _Memo:
+    """Caches engine answers for one check() run: articles repeat the same question (145% on
+    China, asked three times) and each asks it for a few dozen sampled lines."""
+
+    def __init__(self, engine: EngineLike) -> None:
+        self._engine = engine
+        self._rates: dict[tuple[str, str, dt.date], RateResult | TariffstackError] = {}
+        self._products: dict[dt.date, Sequence[str]] = {}
+        self._search: dict[tuple[str, int], list[SearchHit]] = {}
+        self._dm: dict[tuple[str, dt.date, float], DeMinimis] = {}
+        self.samples: dict[tuple[dt.date, int], list[str]] = {}   # used by _sample_codes
+
+    def rate(self, code: str, origin: str, on: dt.date, /) -> RateResult:
+        key = (code, origin, on)
+        if key not in self._rates:
+            try:
+                self._rates[key] = self._engine.rate(code, origin, on)
+            except TariffstackError as exc:
+                self._rates[key] = exc
+        got = self._rates[key]
+        if isinstance(got, TariffstackError):
+            raise got
+        return got
+
+    def search(self, query: str, /, *, limit: int) -> list[SearchHit]:
+        key = (query, limit)
+        if key not in self._search:
+            self._search[key] = self._engine.search(query, limit=limit)
+        return self._search[key]
+
+    def de_minimis(self, *, origin: str, on: dt.date, value_usd: float) -> DeMinimis:
+        key = (origin, on, value_usd)
+        if key not in self._dm:
+            self._dm[key] = self._engine.de_minimis(origin=origin, on=on, value_usd=value_usd)
+        return self._dm[key]
+
+    def products(self, on: dt.date, /) -> Sequence[str]:
+        if on not in self._products:
+            self._products[on] = self._engine.products(on)
+        return self._products[on]
+
+
 def check(article: Article, engine: EngineLike, china: ChinaTariffs | None) -> list[CheckedClaim]:
     """Find and check every claim in an article, U.S. claims with the engine and China's with
     its notices, each as of the claim's own date."""
-    return [check_claim(c, engine, china) for c in find_claims(article)]
+    memo = _Memo(engine)
+    return [check_claim(c, memo, china) for c in find_claims(article)]
 
 
 _VERDICT_STYLE = {"supported": "bold green", "contradicted": "bold red",
