@@ -355,7 +355,7 @@ def test_article_000_claims_and_verdicts(shared_dir: Path, engine: FakeEngine,
     first = checked[0]
     assert first.claim.on == D(2025, 5, 2)
     assert first.explanation.startswith(
-        "supported: 125% reciprocal (9903.01.63) + 20% fentanyl (9903.01.24) on products of CN "
+        "supported: 125% reciprocal (9903.01.63) + 20% fentanyl (9903.01.24) on products of China "
         "on 2025-05-02")
     assert "exemptions:" in first.explanation and "8517.13.00.00 Smartphones" in first.explanation
     assert "pay 20% (reciprocal exempt under 9903.01.32, U.S. note 2(v)(iii))" in first.explanation
@@ -446,7 +446,7 @@ OWN: dict[str, list[Row]] = {
         ("rate", "25% counter-tariffs on U.S. cars", "other", "US", 25.0, "not_checkable"),
     ],
     "04_beijing_retaliation.txt": [
-        ("rate", "slapped 34% on American goods", "CN", "US", 34.0, "contradicted"),
+        ("rate", "slapped 34% on American goods", "CN", "US", 34.0, "partly_supported"),
         ("rate", "tariffs on U.S. imports to 84%", "CN", "US", 84.0, "supported"),
         ("rate", "tariffs on U.S. goods will rise to 125%", "CN", "US", 125.0, "not_checkable"),
     ],
@@ -456,7 +456,8 @@ OWN: dict[str, list[Row]] = {
         ("rate", "tariffs could go back up to 145%", "US", None, 145.0, "not_checkable"),
     ],
     "06_us_exemptions.txt": [
-        ("exemption", "exempted", "US", None, None, "supported"),
+        ("exemption", "Smartphones and computers were exempted from the reciprocal tariffs", "US", None,
+         None, "supported"),
         ("rate", "20% fentanyl duty", "US", "CN", 20.0, "supported"),
     ],
     "07_baseline_and_de_minimis.txt": [
@@ -507,8 +508,11 @@ def test_own_text_details(engine: FakeEngine, china: ChinaTariffs) -> None:
 
     beijing = check(_fixture("04_beijing_retaliation.txt"), engine, china)
     assert beijing[0].claim.on == D(2025, 4, 10)
-    assert "was 84% on 2025-04-10" in beijing[0].explanation   # No.5 took effect the same minute
+    # No.4 did set 34%, but No.5 raised it to 84% the same minute
+    assert "No.4 did set 34% (effective 2025-04-10 12:01" in beijing[0].explanation
+    assert "was 84% on 2025-04-10" in beijing[0].explanation
     assert beijing[2].claim.forecast
+    assert "for information, on 2025-04-12 the schedule shows: supported" in beijing[2].explanation
 
     geneva = check(_fixture("05_geneva_cut.txt"), engine, china)
     assert geneva[0].claim.change == "cut" and geneva[0].claim.on == D(2025, 5, 14)
@@ -525,6 +529,7 @@ def test_own_text_details(engine: FakeEngine, china: ChinaTariffs) -> None:
     assert [c.claim.on for c in steps[:2]] == [D(2025, 2, 28), D(2025, 3, 31)]  # own "in ..." each
     assert "in force since 2025-03-04 (was 10%)" in steps[1].explanation
     assert steps[2].claim.forecast and steps[2].claim.when is not None
+    assert "for information, on 2025-04-09 the schedule shows: contradicted" in steps[2].explanation
     assert steps[3].claim.target.products == ("coal", "LNG")
     assert "HS6 270112" in steps[3].explanation or any("270112" in e.text for e in steps[3].evidence)
 

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -584,6 +584,7 @@ _PRODUCT_GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 _PRODUCT_RES = tuple((re.compile(rf"(?<![\w-])(?:{p})(?![\w])", re.I), label, query, prefixes)
                      for p, label, query, prefixes in _PRODUCT_GROUPS)
 _PRODUCT_LOOKUP = {label: (query, prefixes) for _, label, query, prefixes in _PRODUCT_GROUPS}
+_PRODUCT_ALT = "|".join(p for p, *_ in _PRODUCT_GROUPS)
 
 _TARIFF_NOUN = r"(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|" \
                r"countermeasures?)"
@@ -1140,11 +1141,13 @@ def _target_window(s: str, a: int, width: int = 80) -> str:
 
 def _target_phrase(win: str) -> int | None:
     """Length of an 'on <whom>' phrase at the start of ``win`` (for the claim's span)."""
-    for rx in (rf"\s*(?:on|against)\s+[^,;]{{0,50}}?\b{_GOODS_NOUN}\b",
-               r"\s*on\s+the\s+\S+\s+side\b",
-               r"\s*(?:on|against)\s+(?:the\s+)?(?!" + _MONTH_DAY_NAMES + r")[A-Z][\w’'.-]*"
-               r"(?:\s+[A-Z][\w’'.-]*)*"):
-        m = re.match(rx, win, re.I if "side" in rx else 0)
+    thing = rf"(?:{_GOODS_NOUN}|{_PRODUCT_ALT})"
+    for rx, flags in ((rf"\s*(?:on|against)\s+[^,;]{{0,50}}?\b{thing}\b"
+                       rf"(?:,?\s+(?:and|or)\s+(?:[\w.-]+\s+){{0,2}}?{thing}\b)*", re.I),
+                      (r"\s*on\s+the\s+\S+\s+side\b", re.I),
+                      (r"\s*(?:on|against)\s+(?:the\s+)?(?!" + _MONTH_DAY_NAMES + r")[A-Z][\w’'.-]*"
+                       r"(?:\s+[A-Z][\w’'.-]*)*", 0)):
+        m = re.match(rx, win, flags)
         if m:
             return m.end()
     return None
@@ -1441,6 +1444,13 @@ def _exemption_claim(sent: Sentence, ms: list[_Mention], times: list[tuple[int, 
     a = m.start()
     prods = _products_in(s, a) or _products_in(s)
     b = max([m.end()] + [p[1] for p in prods if p[0] > a])
+    before = [p for p in prods if p[0] < a and not re.search(r"[;:]|\s[–—]\s", s[p[0]:a])]
+    if before:   # "Smartphones and computers were exempted ..."
+        a = before[0][0]
+    frm = re.match(r"\s+from\s+(?:the\s+|its\s+|their\s+)?[^,;–—]{0,50}?\b"
+                   r"(?:tariffs?|dut(?:y|ies)|levy|levies)\b", s[m.end():], re.I)
+    if frm:
+        b = max(b, m.end() + frm.end())
     code, actor_text = _find_actor(s, a, m.end(), ms, context)
     country: _Mention | None = None
     for mm in ms:
@@ -1742,7 +1752,7 @@ def _check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
         groups.setdefault(_value(r, fams), []).append(r)
     modal_v, modal = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0]))
     rep = modal[0]
-    name = rep.origin_name or origin
+    name = _COUNTRY_NAMES.get(origin) or rep.origin_name or origin
     scope = f"on products of {name} on {claim.on.isoformat()}"
     if claim.target.country == "EU":
         scope += " (Germany taken for the EU)"
@@ -1870,9 +1880,8 @@ def _check_us_all(claim: Claim, engine: EngineLike) -> CheckedClaim:
     evidence = _layer_evidence(rep) + [Evidence("sample", f"{len(codes)} lines x origins "
                                                           f"{', '.join(per_origin)}",
                                                 codes=tuple(codes))]
-    label = " + ".join(sorted(LAYER_LABEL[f] for f in fams))
     exc = f"; other rates: {', '.join(exceptions)}" if exceptions else ""
-    head = (f"{_fmt(modal_v)} {label} ({_stack_words(rep, fams)}) for {overall[modal_v]} of "
+    head = (f"{_stack_words(rep, fams)} for {overall[modal_v]} of "
             f"{len(per_origin)} sampled origins on {claim.on.isoformat()}{exc}")
     if _matches(claim, modal_v):
         verdict: Verdict = "partly_supported" if (claim.universal and exceptions) else "supported"
@@ -2029,8 +2038,9 @@ def _check_cn(claim: Claim, china: ChinaTariffs | None, engine: EngineLike | Non
         return CheckedClaim(claim, "not_checkable", expl, "CN", tuple(ev),
                             tuple(c for cs in by_label.values() for c in cs))
     if claim.forecast:
+        when = "" if claim.when and claim.when.future else f" on {claim.on}"
         return _nc(claim, "CN", side + "a forecast or conditional statement, not a statement of law "
-                                       f"in force on {claim.on}")
+                                       f"in force{when}")
     if claim.kind != "rate":
         return _nc(claim, "CN", side + "only China's rate and exemption claims are checked")
     if claim.target.country not in (None, "US"):
@@ -2071,6 +2081,14 @@ def _check_cn(claim: Claim, china: ChinaTariffs | None, engine: EngineLike | Non
         expl = f"{side}{verdict.replace('_', ' ')}: {general}" + (f"; but {twords}" if twords else "")
         expl += "; unpublished April 2025 exemptions (press reports) not reflected"
         return CheckedClaim(claim, verdict, expl, "CN", tuple(ev))
+    superseded = [china.notice(c) for c in chain
+                  if (lvl := china.notice(c).general_pct) is not None and _matches(claim, lvl)]
+    if superseded:
+        n = superseded[-1]
+        return CheckedClaim(claim, "partly_supported",
+                            f"{side}{n.short} did set {_fmt(n.general_pct or 0.0)} (effective "
+                            f"{n.effective:%Y-%m-%d %H:%M} Beijing time), but {general}", "CN",
+                            tuple(ev))
     if claim.target.products and engine is not None:
         by_label, sev = _hs6_for(engine, claim.target.products, claim.on)
         ev.extend(sev)
@@ -2120,6 +2138,21 @@ def check_claim(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) ->
 
 
 def _check_claim(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) -> CheckedClaim:
+    got = _check_side(claim, engine, china)
+    w = claim.when
+    if claim.forecast and got.verdict == "not_checkable" and w is not None and w.future:
+        # a dated plan: still not checkable as of the article, but say what the law later said
+        later = _check_side(replace(claim, forecast=False, on=w.start), engine, china)
+        if later.verdict != "not_checkable":
+            got = replace(got, explanation=f"{got.explanation}; for information, on "
+                                           f"{w.start.isoformat()} the schedule shows: "
+                                           f"{later.verdict} – {later.explanation}",
+                          evidence=got.evidence + later.evidence,
+                          codes_used=got.codes_used + later.codes_used)
+    return got
+
+
+def _check_side(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) -> CheckedClaim:
     if claim.actor == "CN":
         return _check_cn(claim, china, engine)
     if claim.actor_country is None and claim.target.kind == "unknown":
@@ -2134,8 +2167,9 @@ def _check_claim(claim: Claim, engine: EngineLike, china: ChinaTariffs | None) -
             return _nc(claim, "US", f"a forecast or plan, not the law in force on {claim.on}")
         return _check_de_minimis(claim, engine)
     if claim.forecast:
+        when = "" if claim.when and claim.when.future else f" on {claim.on}"
         return _nc(claim, "US", f"a forecast, threat or conditional ('{claim.fragment}'), not a "
-                                f"statement of the law in force on {claim.on}")
+                                f"statement of the law in force{when}")
     if claim.kind == "exemption":
         return _check_us_exemption(claim, engine)
     if claim.target.kind == "unknown" or claim.target.country == "US":
