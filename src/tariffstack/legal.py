@@ -70,6 +70,15 @@ class LegalEvent:
         return m
 
 
+def data_rows(name: str) -> list[dict[str, str]]:
+    """Rows of a packaged data file (empty when the file is absent)."""
+    path = resources.files("tariffstack").joinpath(f"data/{name}")
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
 def _date(text: str, what: str) -> date | None:
     text = (text or "").strip()
     if not text:
@@ -94,24 +103,20 @@ def _countries(spec: str) -> frozenset[str] | None:
 @cache
 def load_events() -> list[LegalEvent]:
     out: list[LegalEvent] = []
-    path = resources.files("tariffstack").joinpath("data/legal_events.csv")
-    if not path.is_file():
-        return out
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            eff = _date(row.get("effective", ""), "effective")
-            if eff is None:
-                continue
-            rate = (row.get("rate_pct") or "").strip()
-            out.append(
-                LegalEvent(
-                    id=row["id"], headings=row.get("headings", ""), layer=row.get("layer", ""),
-                    action=row.get("action", "").strip(), effective=eff,
-                    end=_date(row.get("end", ""), "end"), rate_pct=float(rate) if rate else None,
-                    countries=_countries(row.get("countries", "")),
-                    citation=row.get("citation", ""), summary=row.get("summary", ""),
-                )
+    for row in data_rows("legal_events.csv"):
+        eff = _date(row.get("effective", ""), "effective")
+        if eff is None:
+            continue
+        rate = (row.get("rate_pct") or "").strip()
+        out.append(
+            LegalEvent(
+                id=row["id"], headings=row.get("headings", ""), layer=row.get("layer", ""),
+                action=row.get("action", "").strip(), effective=eff,
+                end=_date(row.get("end", ""), "end"), rate_pct=float(rate) if rate else None,
+                countries=_countries(row.get("countries", "")),
+                citation=row.get("citation", ""), summary=row.get("summary", ""),
             )
+        )
     return out
 
 
@@ -137,24 +142,20 @@ class DeMinimisRule:
 @cache
 def load_de_minimis() -> list[DeMinimisRule]:
     out: list[DeMinimisRule] = []
-    path = resources.files("tariffstack").joinpath("data/de_minimis.csv")
-    if not path.is_file():
-        return out
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            eff = _date(row.get("effective", ""), "effective")
-            if eff is None:
-                continue
-            thr = (row.get("threshold_usd") or "").strip()
-            out.append(
-                DeMinimisRule(
-                    id=row["id"], countries=_countries(row.get("countries", "")), effective=eff,
-                    end=_date(row.get("end", ""), "end"),
-                    eligible=(row.get("eligible") or "").strip().lower() in ("1", "true", "yes"),
-                    threshold_usd=float(thr) if thr else 800.0,
-                    citation=row.get("citation", ""), summary=row.get("summary", ""),
-                )
+    for row in data_rows("de_minimis.csv"):
+        eff = _date(row.get("effective", ""), "effective")
+        if eff is None:
+            continue
+        thr = (row.get("threshold_usd") or "").strip()
+        out.append(
+            DeMinimisRule(
+                id=row["id"], countries=_countries(row.get("countries", "")), effective=eff,
+                end=_date(row.get("end", ""), "end"),
+                eligible=(row.get("eligible") or "").strip().lower() in ("1", "true", "yes"),
+                threshold_usd=float(thr) if thr else 800.0,
+                citation=row.get("citation", ""), summary=row.get("summary", ""),
             )
+        )
     return out
 
 
@@ -196,23 +197,19 @@ class StackingRule:
 @cache
 def load_stacking() -> list[StackingRule]:
     out: list[StackingRule] = []
-    path = resources.files("tariffstack").joinpath("data/stacking.csv")
-    if not path.is_file():
-        return out
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            out.append(
-                StackingRule(
-                    id=row.get("id", ""), when_layer=(row.get("when_layer") or "").strip(),
-                    when_headings=(row.get("when_headings") or "").replace(",", ";"),
-                    then_layer=(row.get("then_layer") or "").strip(),
-                    then_headings=(row.get("then_headings") or "").replace(",", ";"),
-                    effect=(row.get("effect") or "").strip(),
-                    share_input=(row.get("share_input") or "").strip() or None,
-                    effective=_date(row.get("effective", ""), "effective"),
-                    end=_date(row.get("end", ""), "end"),
-                    countries=_countries(row.get("countries", "")),
-                    citation=row.get("citation", ""), quote=row.get("quote", ""),
-                )
+    for row in data_rows("stacking.csv"):
+        out.append(
+            StackingRule(
+                id=row.get("id", ""), when_layer=(row.get("when_layer") or "").strip(),
+                when_headings=(row.get("when_headings") or "").replace(",", ";"),
+                then_layer=(row.get("then_layer") or "").strip(),
+                then_headings=(row.get("then_headings") or "").replace(",", ";"),
+                effect=(row.get("effect") or "").strip(),
+                share_input=(row.get("share_input") or "").strip() or None,
+                effective=_date(row.get("effective", ""), "effective"),
+                end=_date(row.get("end", ""), "end"),
+                countries=_countries(row.get("countries", "")),
+                citation=row.get("citation", ""), quote=row.get("quote", ""),
             )
+        )
     return out

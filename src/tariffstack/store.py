@@ -8,7 +8,6 @@ package version, then reused until the data changes. Writes are atomic (temp fil
 from __future__ import annotations
 
 import bisect
-import csv
 import hashlib
 import os
 import pickle
@@ -16,13 +15,12 @@ import tempfile
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from . import __version__
 from .changes import ChangeRecord, load_change_records
 from .errors import DataError
-from .legal import LegalEvent, load_events
+from .legal import LegalEvent, data_rows, load_events
 from .measures import Measure, build_measures
 from .notes import NotesIndex
 from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
@@ -164,8 +162,7 @@ def _resolve_scope(
 
 @cache
 def _aliases() -> list[tuple[str, str, str, str, str]]:
-    with resources.files("tariffstack").joinpath("data/note_aliases.csv").open(encoding="utf-8") as fh:
-        return [(r["first"], r["last"], r["ref"], r["use"], r["reason"]) for r in csv.DictReader(fh)]
+    return [(r["first"], r["last"], r["ref"], r["use"], r["reason"]) for r in data_rows("note_aliases.csv")]
 
 
 def _aliased(heading: str, refs: tuple[str, ...]) -> tuple[list[str], str]:
