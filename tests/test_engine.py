@@ -184,3 +184,11 @@ def test_autos_232_displaces_metals_232(engine: Engine) -> None:
     dropped = [x for x in res.layers if x.layer == "s232" and x.exempt]
     assert dropped and all(x.source and "14289" in x.source for x in dropped)
     assert res.total_pct == 27.5
+
+
+def test_steel_25_percent_before_june_2025(engine: Engine) -> None:
+    # 9903.81.87 (2025 rev 4, effective Mar 12, 2025) at 25% until the Jun 4 increase to 50%
+    for code in ("7208.51.0030", "7217.90.1000"):
+        res = engine.rate(code, "CN", date(2025, 5, 2))
+        assert headings(res, "s232") == {"9903.81.87"} and pct(res, "s232") == 25
+        assert pct(res, "ieepa_reciprocal") == 0
