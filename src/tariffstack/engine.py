@@ -10,6 +10,7 @@ to the text that imposes or removes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,6 +54,7 @@ class _Ctx:
     mfn_pct: float | None
     memo: dict[str, bool] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)   # heading -> the heading that excepted it
+    measures: list[Measure] | None = None   # the measures that can apply (None: all in force)
 
 
 def parse_hts(code: str) -> str:
@@ -142,11 +144,48 @@ class Engine:
         line = self.line(code, day)
         rev = self.model.revisions[self.model.revision_on(day)]
         mfn_layer, mfn_rate = self._mfn(line, country.iso2, rev.name, inputs)
-        ctx = _Ctx(line, country.iso2, day, inputs, mfn_rate.ad_valorem_pct if mfn_rate.parsed else None)
-        layers: list[Layer] = [mfn_layer]
         notes: list[str] = []
+        layers = [mfn_layer, *self.additional(line, country.iso2, day, inputs, mfn_rate, notes)]
+        layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
+        additional = sum(x.rate_pct or 0.0 for x in layers if x.layer != "mfn" and not x.exempt)
+        base = mfn_layer.rate_pct or 0.0
+        specific = tuple(x.specific for x in layers if x.specific and not x.exempt)
+        if mfn_layer.rate_pct is None:
+            notes.append(f"MFN rate text {mfn_rate.text!r} could not be computed as a percent")
+        for h in sorted({m.heading for m in self.active(day) if m.scope == "unknown" and m.imposes}):
+            why = self.model.unmodelled.get(h)
+            if why and self.country_ok(self.model.measure_on(h, day), country.iso2):
+                notes.append(f"{h} not evaluated: {why}")
+        return RateResult(
+            hts10=line.hts if len(line.digits) == 10 else f"{line.hts}.00",
+            description=line.description,
+            path=line.path,
+            origin=country.iso2,
+            origin_name=country.name,
+            entry_date=day,
+            revision=rev.name,
+            layers=tuple(layers),
+            total_additional_pct=round(additional, 4),
+            total_pct=round(base + additional, 4),
+            specific=specific,
+            notes=tuple(notes),
+            de_minimis=self.de_minimis(country.iso2, day, inputs.value_usd) if inputs.value_usd is not None else None,
+            inputs=_inputs_json(inputs),
+        )
+
+    def additional(self, line: Line, origin: str, day: date, inputs: Inputs, mfn_rate: Rate,
+                   notes: list[str], measures: Iterable[Measure] | None = None) -> list[Layer]:
+        """Every layer beyond MFN (imposed, exempted or stacked out) for one line, origin and day.
+
+        ``measures`` narrows the walk to the measures that can touch this line and origin; the
+        panel passes them to evaluate each distinct situation once. Default: all in force.
+        """
+        narrowed = None if measures is None else list(measures)
+        ctx = _Ctx(line, origin, day, inputs, mfn_rate.ad_valorem_pct if mfn_rate.parsed else None,
+                   measures=narrowed)
+        layers: list[Layer] = []
         by_layer: dict[LayerName, list[tuple[Measure, float | None, str | None, str | None]]] = {}
-        for m in self.active(day):
+        for m in self.active(day) if narrowed is None else narrowed:
             if not m.imposes:
                 continue
             if not self._applies(m, ctx):
@@ -165,32 +204,12 @@ class Engine:
         layers.extend(self._exemptions(ctx))
         layers.extend(stacked_out)
         self._apply_us_content(layers, inputs, notes)
-        layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
-        additional = sum(x.rate_pct or 0.0 for x in layers if x.layer != "mfn" and not x.exempt)
-        base = mfn_layer.rate_pct or 0.0
-        specific = tuple(x.specific for x in layers if x.specific and not x.exempt)
-        if mfn_layer.rate_pct is None:
-            notes.append(f"MFN rate text {mfn_rate.text!r} could not be computed as a percent")
-        for h in sorted({m.heading for m in self.active(day) if m.scope == "unknown" and m.imposes}):
-            why = self.model.unmodelled.get(h)
-            if why and self._country_ok(self.model.measure_on(h, day), ctx):
-                notes.append(f"{h} not evaluated: {why}")
-        return RateResult(
-            hts10=line.hts if len(line.digits) == 10 else f"{line.hts}.00",
-            description=line.description,
-            path=line.path,
-            origin=country.iso2,
-            origin_name=country.name,
-            entry_date=day,
-            revision=rev.name,
-            layers=tuple(layers),
-            total_additional_pct=round(additional, 4),
-            total_pct=round(base + additional, 4),
-            specific=specific,
-            notes=tuple(notes),
-            de_minimis=self.de_minimis(country.iso2, day, inputs.value_usd) if inputs.value_usd is not None else None,
-            inputs=_inputs_json(inputs),
-        )
+        return layers
+
+    def mfn(self, line: Line, origin: str, day: date, inputs: Inputs | None = None) -> tuple[Layer, Rate]:
+        """The MFN layer (column 1 General, column 2 or a Special program) and its parsed rate."""
+        rev = self.model.revisions[self.model.revision_on(day)]
+        return self._mfn(line, origin, rev.name, inputs or Inputs())
 
     def _stack(self, by_layer: dict[LayerName, list[tuple[Measure, float | None, str | None, str | None]]],
                ctx: _Ctx) -> list[Layer]:
@@ -241,12 +260,14 @@ class Engine:
             rate,
         )
 
-    def _country_ok(self, m: Measure | None, ctx: _Ctx) -> bool:
+    @staticmethod
+    def country_ok(m: Measure | None, origin: str) -> bool:
+        """Whether a measure's country terms (named, any, excluded) take in this origin."""
         if m is None:
             return False
-        if m.countries is not None and ctx.origin not in m.countries:
+        if m.countries is not None and origin not in m.countries:
             return False
-        return ctx.origin not in m.excluded_countries
+        return origin not in m.excluded_countries
 
     def _in_scope(self, m: Measure, ctx: _Ctx) -> bool:
         s = m.scope
@@ -255,13 +276,13 @@ class Engine:
         if s == "footnote":
             return m.heading in ctx.line.see
         if s == "list":
-            d = ctx.line.digits
-            return any(d.startswith(c) for c in m.codes)
+            d, codes = ctx.line.digits, m.codes
+            return any(d[:k] in codes for k in range(1, len(d) + 1))
         if s.startswith("layer:"):
             layer = s.split(":", 1)[1]
             return any(
                 o.layer == layer and o.imposes and o.heading != m.heading and self._applies(o, ctx)
-                for o in self.active(ctx.day)
+                for o in (self.active(ctx.day) if ctx.measures is None else ctx.measures)
             )
         if s == "condition":
             return self._condition(m, ctx)
@@ -294,7 +315,7 @@ class Engine:
         if key in ctx.memo:
             return ctx.memo[key]
         ctx.memo[key] = False  # guards against cycles of mutual exceptions
-        ok = self._country_ok(m, ctx) and self._in_scope(m, ctx) and self._mfn_ok(m, ctx)
+        ok = self.country_ok(m, ctx.origin) and self._in_scope(m, ctx) and self._mfn_ok(m, ctx)
         if ok and m.imposes and m.scope != "condition" and self._in_transit(m, ctx):
             ctx.blocked[m.heading] = "in-transit"
             ok = False

@@ -13,19 +13,19 @@ import os
 import pickle
 import tempfile
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
 from . import __version__
 from .changes import ChangeRecord, load_change_records
 from .errors import DataError
-from .legal import LegalEvent, data_rows, load_events
+from .legal import LegalEvent, data_rows, load_events, load_stacking
 from .measures import Measure, build_measures
 from .notes import NotesIndex
 from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 @dataclass
@@ -34,11 +34,13 @@ class Model:
 
     revisions: list[Revision]
     lines: list[dict[str, Line]]             # per revision, product lines keyed by digits
+    headings: list[dict[str, Line]]          # per revision, the 9903 heading lines
     starts: list[date]                        # date each revision's product lines take over
     measures: dict[str, list[Measure]]        # heading -> versions
     records: dict[str, ChangeRecord]
     events: list[LegalEvent]
     unmodelled: dict[str, str]                # heading -> why its scope is not computed
+    built_with: str = f"{__version__}:{CACHE_FORMAT}"
 
     @property
     def first_date(self) -> date:
@@ -49,6 +51,26 @@ class Model:
         """Coverage ends at the newest dated revision (its publication date)."""
         dated = [r.published for r in self.revisions if r.published]
         return max([*dated, *self.starts])
+
+    def boundaries(self) -> list[date]:
+        """Every date on which some rate can change, within the data's coverage.
+
+        Revision take-overs, each heading version's start and end, and the dates of the
+        stacking rules: between two consecutive boundaries every rate is constant.
+        """
+        found = set(self.starts)
+        for versions in self.measures.values():
+            for v in versions:
+                found.add(v.start)
+                if v.end is not None:
+                    found.add(v.end)
+        for rule in load_stacking():
+            if rule.effective is not None:
+                found.add(rule.effective)
+            if rule.end is not None:
+                found.add(rule.end + timedelta(days=1))
+        first, last = self.first_date, self.last_date
+        return sorted(d for d in found if first <= d <= last)
 
     def revision_on(self, day: date) -> int:
         """Index of the revision whose product lines are in force on ``day``."""
@@ -84,13 +106,26 @@ def _notes_path(hts_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def build_model(hts_dir: Path, *, verify: bool = True, progress: object | None = None) -> Model:
-    """Parse every official file into a Model (no cache)."""
+def build_model(
+    hts_dir: Path, *, verify: bool = True, progress: object | None = None, base: Model | None = None
+) -> Model:
+    """Parse the official files into a Model (no cache).
+
+    With ``base`` (an earlier model), revisions it already parsed from the same archives are
+    reused, so a new revision costs one parse instead of all of them.
+    """
     revisions = load_revisions(hts_dir)
     interner = _Interner()
     lines: list[dict[str, Line]] = []
     headings: list[dict[str, Line]] = []
-    for rev in revisions:
+    reuse = _reusable(base, revisions)
+    if base is not None and reuse:
+        for i in range(reuse):
+            for ln in (*base.lines[i].values(), *base.headings[i].values()):
+                interner.get(ln)
+        lines.extend(base.lines[:reuse])
+        headings.extend(base.headings[:reuse])
+    for rev in revisions[reuse:]:
         parsed = parse_records(read_records(rev, verify=verify), interner)
         lines.append({k: v for k, v in parsed.items() if not k.startswith("99")})
         headings.append({k: v for k, v in parsed.items() if k.startswith("9903")})
@@ -111,7 +146,19 @@ def build_model(hts_dir: Path, *, verify: bool = True, progress: object | None =
         measures[h] = [
             _apply_events(_resolve_scope(v, notes, unmodelled, latest), events) for v in versions
         ]
-    return Model(revisions, lines, starts, measures, records, events, unmodelled)
+    return Model(revisions, lines, headings, starts, measures, records, events, unmodelled)
+
+
+def _reusable(base: Model | None, revisions: list[Revision]) -> int:
+    """How many leading revisions of ``base`` match the archives at hand (name and sha256)."""
+    if base is None:
+        return 0
+    n = 0
+    for old, new in zip(base.revisions, revisions, strict=False):
+        if (old.name, old.sha256) != (new.name, new.sha256):
+            break
+        n += 1
+    return n
 
 
 def _resolve_scope(
@@ -186,6 +233,20 @@ def _apply_events(m: Measure, events: list[LegalEvent]) -> Measure:
     return m
 
 
+def _previous(folder: Path) -> Model | None:
+    """The newest cached model of this cache format, if any, to build incrementally from."""
+    found = sorted(folder.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    for path in found:
+        try:
+            with path.open("rb") as fh:
+                model = pickle.load(fh)
+        except Exception:  # noqa: BLE001 - an unreadable old cache just means a full build
+            continue
+        if isinstance(model, Model) and vars(model).get("built_with") == f"{__version__}:{CACHE_FORMAT}":
+            return model
+    return None
+
+
 def load_model(hts_dir: Path, home: Path, *, verify: bool = True, progress: object | None = None) -> Model:
     """The cached model for this data folder, rebuilt when the data or the code changed."""
     revisions = load_revisions(hts_dir)
@@ -198,7 +259,7 @@ def load_model(hts_dir: Path, home: Path, *, verify: bool = True, progress: obje
                 return model
         except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never fatal
             pass
-    model = build_model(hts_dir, verify=verify, progress=progress)
+    model = build_model(hts_dir, verify=verify, progress=progress, base=_previous(cache.parent))
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".model-", suffix=".tmp")
