@@ -399,9 +399,9 @@ def build(engine: Engine, home: Path, *, full: bool = False, progress: Progress 
     if old_meta is not None and old_meta.get("format") == PANEL_FORMAT and old_meta.get("version") == __version__:
         old = dict(map(tuple, old_meta.get("intervals", [])))
         changed = [d for d, h in hashes if old.get(d) != h]
-        # an interval that ended early in the old store (coverage grew) must be redone too
-        if old_meta.get("last_date") != engine.model.last_date.isoformat() and hashes:
-            changed.append(hashes[-1][0])
+        # coverage grew: the old store's last interval ended early and must be redone too
+        if old_meta.get("last_date") != engine.model.last_date.isoformat() and old:
+            changed.append(max(old))
         if not changed:
             return BuildReport("up-to-date", None, 0, 0, _row_counts(link), time.perf_counter() - t0, link.resolve())
         since = date.fromisoformat(min(changed))
@@ -562,8 +562,9 @@ class Panel:
         base = self._select(win, win, self._filters(prefix, origins))
         # merge adjacent pieces that carry the same duties (gaps-and-islands)
         return self.db.query(f"""
-            WITH b AS ({base.sql_query()}),
-            m AS (SELECT *, CASE WHEN lag(stack_id) OVER w = stack_id AND lag(mfn_text) OVER w = mfn_text
+            WITH b AS (SELECT *, row(mfn_text, mfn, {", ".join(ADD_LAYERS)}, specific, headings) AS k
+                       FROM ({base.sql_query()})),
+            m AS (SELECT *, CASE WHEN lag(k) OVER w IS NOT DISTINCT FROM k
                                   AND lag(valid_until) OVER w + 1 = valid_from THEN 0 ELSE 1 END AS brk
                   FROM b WINDOW w AS (PARTITION BY hts10, origin ORDER BY valid_from)),
             k AS (SELECT *, sum(brk) OVER (PARTITION BY hts10, origin ORDER BY valid_from) AS island FROM m)
@@ -573,7 +574,7 @@ class Panel:
                    any_value(specific) AS specific, any_value(headings) AS headings,
                    greatest(min(valid_from), DATE '{lo}') AS valid_from,
                    least(max(valid_until), DATE '{hi}') AS valid_until,
-                   min(revision) AS revision
+                   arg_min(revision, valid_from) AS revision
             FROM k GROUP BY hts10, origin, island ORDER BY hts10, origin, valid_from
         """)
 

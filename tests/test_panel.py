@@ -1,0 +1,270 @@
+"""The rate panel on the real schedule: build, incremental update, interruption, queries, exports.
+
+One full build (about 25 s) is shared by the module; the incremental test rebuilds from a data
+folder that lacks the newest revision, as a user's store looks before ``tariffstack fetch``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tariffstack import countries, panel
+from tariffstack.engine import Engine
+from tariffstack.errors import BadInput, DataError, DateOutOfRange, UnknownCountry, UnknownProduct
+from tariffstack.panel import Panel
+from tariffstack.store import build_model
+
+
+@pytest.fixture(scope="module")
+def built(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, panel.BuildReport]:
+    home = tmp_path_factory.mktemp("panel-home")
+    return home, panel.build(engine, home)
+
+
+@pytest.fixture(scope="module")
+def pan(built: tuple[Path, panel.BuildReport]) -> Panel:
+    return Panel.open(built[0])
+
+
+def test_full_build_covers_every_line_and_country(built: tuple[Path, panel.BuildReport], engine: Engine,
+                                                   pan: Panel) -> None:
+    home, report = built
+    assert report.mode == "full"
+    assert report.intervals == len(engine.model.boundaries())
+    assert (home / "panel").is_symlink()
+    day = date(2025, 8, 20)
+    n_lines = len(engine.products(day))
+    n = pan.snapshot(day).aggregate("count(*), count(DISTINCT hts10), count(DISTINCT origin)").fetchall()[0]
+    assert n == (n_lines * len(countries.all_countries()), n_lines, len(countries.all_countries()))
+    # compact: far fewer stored rows than product x origin x interval
+    assert report.rows["regimes"] + report.rows["products"] < n_lines * 10
+
+
+def _compare(pan: Panel, engine: Engine, code: str, iso: str, day: date) -> None:
+    try:
+        expected = engine.rate(code, iso, day)
+    except UnknownProduct:
+        with pytest.raises(UnknownProduct):
+            pan.point(code, iso, day)
+        return
+    got = pan.point(code, iso, day)
+    assert got["total_pct"] == pytest.approx(expected.total_pct), (code, iso, day, got)
+    assert got["additional_pct"] == pytest.approx(expected.total_additional_pct)
+    for layer in panel.ADD_LAYERS:
+        want = sum(x.rate_pct or 0.0 for x in expected.layers if x.layer == layer and not x.exempt)
+        assert (got[layer] or 0.0) == pytest.approx(want), (code, iso, day, layer)
+    assert sorted(got["headings"]) == sorted(x.heading for x in expected.layers
+                                             if x.layer != "mfn" and not x.exempt and x.heading)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=10**9), st.integers(0, 10**6), st.integers(0, 10**6))
+def test_panel_agrees_with_point_engine(pan: Panel, engine: Engine, seed: int, c: int, d: int) -> None:
+    first, last = engine.model.first_date, engine.model.last_date
+    day = first + timedelta(days=d % ((last - first).days + 1))
+    codes = engine.products(day)
+    code = codes[seed % len(codes)]
+    iso = countries.all_countries()[c % len(countries.all_countries())].iso2
+    _compare(pan, engine, code, iso, day)
+
+
+@pytest.mark.parametrize(("code", "iso", "day"), [
+    ("8517.13.0000", "CN", "2025-05-02"),       # fentanyl only: Annex II electronics
+    ("9503.00.0073", "CN", "2025-04-12"),       # 125% reciprocal + 20% fentanyl
+    ("7208.51.0030", "GB", "2025-06-10"),       # U.K. steel at 25% while others pay 50%
+    ("7208.51.0030", "CA", "2025-04-01"),       # EO 14289: fentanyl instead of steel 232
+    ("8703.23.0190", "DE", "2025-09-01"),       # EU autos under the 15% all-in floor
+    ("0402.91.3000", "NO", "2025-01-23"),       # specific MFN rate
+    ("6109.10.0004", "RU", "2025-09-01"),       # column 2
+])
+def test_panel_agrees_on_known_cases(pan: Panel, engine: Engine, code: str, iso: str, day: str) -> None:
+    _compare(pan, engine, code, iso, date.fromisoformat(day))
+
+
+def test_snapshot_china_toys_at_145(pan: Panel) -> None:
+    row = pan.snapshot("2025-04-12", prefix="9503000073", origins=["china"]).fetchall()
+    assert len(row) == 1
+    got = pan.point("9503.00.0073", "CN", "2025-04-12")
+    assert got["ieepa_reciprocal"] == 125 and got["ieepa_fentanyl"] == 20
+    assert got["valid_from"] <= "2025-04-12" <= got["valid_until"]
+
+
+def test_bad_queries_are_refused(pan: Panel) -> None:
+    with pytest.raises(DateOutOfRange, match="covers 2025-01-01"):
+        pan.point("8517.13.0000", "CN", "2024-12-31")
+    with pytest.raises(UnknownCountry):
+        pan.point("8517.13.0000", "Chinaa land", "2025-05-02")
+    with pytest.raises(UnknownProduct):
+        pan.point("8517.13.9999", "CN", "2025-05-02")
+    with pytest.raises(BadInput):
+        pan.snapshot("2025-05-02", prefix="72'; DROP TABLE x")
+    with pytest.raises(BadInput, match="unknown layer"):
+        pan.diff("2025-04-01", "2025-05-01", layer="tax")
+
+
+def test_diff_china_april_to_geneva(pan: Panel) -> None:
+    d = pan.diff("2025-04-01", "2025-05-15", origins=["CN"])
+    layers = {name: (n, new) for name, n, _old, new in d.by_layer()}
+    assert "ieepa_reciprocal" in layers and layers["ieepa_reciprocal"][1] == pytest.approx(10.0)
+    causes = {(k, h): n for k, h, n in d.causes()}
+    assert causes[("added", "9903.01.25")] == layers["ieepa_reciprocal"][0]
+    assert all(r["origin"] == "CN" for r in d.rows(50))
+    # the 125% peak sits between those dates: a diff to April 12 shows it
+    peak = pan.diff("2025-04-01", "2025-04-12", origins=["CN"], prefix="9503", layer="ieepa_reciprocal")
+    assert {r["new_ieepa_reciprocal"] for r in peak.rows(500)} == {125.0}
+    js = peak.to_json(5)
+    assert js["changed"] == peak.count() and len(js["rows"]) <= 5
+
+
+def test_diff_totals_match_snapshots(pan: Panel) -> None:
+    d = pan.diff("2025-08-06", "2025-08-07", origins=["IN"], prefix="61")
+    for r in d.rows(20):
+        a = pan.point(r["hts10"], "IN", "2025-08-06")
+        b = pan.point(r["hts10"], "IN", "2025-08-07")
+        assert (a["total_pct"], b["total_pct"]) == (r["old_total_pct"], r["new_total_pct"])
+
+
+def test_export_one_date_parquet_and_csv(pan: Panel, tmp_path: Path) -> None:
+    out = tmp_path / "p.parquet"
+    n = pan.export(out, fmt="parquet", on=date(2025, 5, 2), prefix="85")
+    table = pq.read_table(out)
+    assert table.num_rows == n > 0
+    assert table.column_names[:4] == ["hts10", "origin", "mfn_text", "mfn"]
+    rows = table.filter(pc.equal(table["origin"], "CN")).to_pylist()
+    phone = next(r for r in rows if r["hts10"] == "8517.13.00.00")
+    assert phone["ieepa_fentanyl"] == 20 and phone["total_pct"] == 20
+    csv_out = tmp_path / "p.csv"
+    pan.export(csv_out, fmt="csv", on=date(2025, 5, 2), prefix="8517", origins=["VN"])
+    with csv_out.open() as fh:
+        got = list(csv.DictReader(fh))
+    assert {r["origin"] for r in got} == {"VN"} and all(r["hts10"].startswith("8517") for r in got)
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_export_series_merges_equal_intervals(pan: Panel, tmp_path: Path) -> None:
+    out = tmp_path / "steel.csv"
+    pan.export(out, fmt="csv", series=True, prefix="7208510030", origins=["GB", "DE"])
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    for iso in ("GB", "DE"):
+        mine = [r for r in rows if r["origin"] == iso]
+        assert mine[0]["valid_from"] == "2025-01-01" and mine[-1]["valid_until"] == pan.last_date.isoformat()
+        for a, b in zip(mine, mine[1:], strict=False):
+            assert date.fromisoformat(a["valid_until"]) + timedelta(days=1) == date.fromisoformat(b["valid_from"])
+            assert (a["total_pct"], a["headings"]) != (b["total_pct"], b["headings"])
+    assert any(r["origin"] == "GB" and r["s232"] == "25.0" and r["valid_from"] <= "2025-06-10" <= r["valid_until"]
+               for r in rows)
+
+
+def test_export_to_unwritable_place_fails_cleanly(pan: Panel, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="does not exist"):
+        pan.export(tmp_path / "missing" / "x.parquet", fmt="parquet", on=date(2025, 5, 2))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: permissions are not enforced")
+        with pytest.raises(BadInput, match="cannot write"):
+            pan.export(locked / "x.parquet", fmt="parquet", on=date(2025, 5, 2))
+    finally:
+        locked.chmod(0o700)
+    assert list(locked.iterdir()) == []
+
+
+def test_export_failure_midway_leaves_no_file(pan: Panel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk shows up as an error from the writer: the target must not appear."""
+    real = pan.db
+
+    class DiskFills:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def execute(self, sql: str, *a: object) -> object:
+            if sql.startswith("COPY"):
+                real.execute(sql, *a)  # the part file is written...
+                raise duckdb.IOException("No space left on device")  # ...then the disk fills
+            return real.execute(sql, *a)
+
+    monkeypatch.setattr(pan, "db", DiskFills())
+    with pytest.raises(BadInput, match="No space left"):
+        pan.export(tmp_path / "x.parquet", fmt="parquet", on=date(2025, 5, 2), prefix="01")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _truncated(hts_dir: Path, dest: Path, drop: int) -> Path:
+    """A data folder like ``hts_dir`` without its newest ``drop`` revisions."""
+    folder = dest / "hts"
+    folder.mkdir(parents=True)
+    for name in ("json", "change_records", "notes"):
+        if (hts_dir / name).exists():
+            (folder / name).symlink_to(hts_dir / name)
+    with (hts_dir / "REVISIONS.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with (folder / "REVISIONS.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows[: len(rows) - drop])
+    return folder
+
+
+def test_incremental_update_after_a_new_revision(engine: Engine, hts_dir: Path, pan: Panel,
+                                                 tmp_path: Path) -> None:
+    older = build_model(_truncated(hts_dir, tmp_path, 1), base=engine.model)
+    assert len(older.revisions) == len(engine.model.revisions) - 1
+    home = tmp_path / "home"
+    first = panel.build(Engine(older), home)
+    assert first.mode == "full"
+    parsed: list[str] = []
+    newer = build_model(hts_dir, base=older, progress=parsed.append)
+    assert parsed == [engine.model.revisions[-1].name]  # only the new revision is read
+    second = panel.build(Engine(newer), home)
+    assert second.mode == "incremental" and second.intervals < first.intervals
+    again = panel.build(Engine(newer), home)
+    assert again.mode == "up-to-date"
+    inc = Panel.open(home)
+    assert inc.last_date == engine.model.last_date
+    # the incremental store gives the same answers as the full build
+    for day in [*engine.model.boundaries()[-4:], inc.last_date]:
+        for prefix in ("72", "85"):
+            cols = "hts10, origin, total_pct, headings, valid_until"
+            a = pan.snapshot(day, prefix=prefix).project(cols).order("hts10, origin").fetchall()
+            b = inc.snapshot(day, prefix=prefix).project(cols).order("hts10, origin").fetchall()
+            assert a == b, (day, prefix)
+
+
+def test_interrupted_build_keeps_the_previous_store(built: tuple[Path, panel.BuildReport], engine: Engine,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    home, _ = built
+    before = (home / "panel").resolve()
+    meta = json.loads((home / "panel" / "meta.json").read_text())
+    calls = {"n": 0}
+
+    def crash_on_third(*_a: object, **_k: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(panel.pq, "write_table", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        panel.build(engine, home, full=True)
+    assert (home / "panel").resolve() == before
+    assert json.loads((home / "panel" / "meta.json").read_text()) == meta
+    assert sorted(p.name for p in home.glob("panel-*")) == [before.name]
+    Panel.open(home).point("8517.13.0000", "CN", "2025-05-02")
+
+
+def test_missing_store_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="tariffstack build"):
+        Panel.open(tmp_path)
