@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tariffstack.engine import Engine
+
 SHARED = Path(os.environ.get("TARIFFSTACK_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
 
@@ -20,3 +22,23 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def hts_dir(shared_dir: Path) -> Path:
     return shared_dir / "hts"
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One derived-store folder per run, so the model is parsed (~30 s) once and then reused."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="session")
+def engine(hts_dir: Path, session_home: Path) -> Engine:
+    """The real engine, loaded once per run (modules may still define their own)."""
+    return Engine.load(hts_dir, session_home)
+
+
+@pytest.fixture(scope="session")
+def panel_home(engine: Engine, session_home: Path) -> tuple[Path, object]:
+    """The rate panel built once per run (about 25 s) in the session home: (home, BuildReport)."""
+    from tariffstack import panel
+
+    return session_home, panel.build(engine, session_home)

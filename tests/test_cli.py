@@ -14,8 +14,8 @@ EXE = [sys.executable, "-m", "tariffstack.cli"]
 
 
 @pytest.fixture(scope="module")
-def run(hts_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    home = tmp_path_factory.mktemp("clihome")
+def run(hts_dir: Path, session_home: Path, engine: object):  # type: ignore[no-untyped-def]
+    home = session_home  # the engine fixture has compiled the model there already
     env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(home)}
 
     def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -95,3 +95,56 @@ def test_search_and_revisions(run) -> None:  # type: ignore[no-untyped-def]
     p = run("revisions", "--json")
     revs = json.loads(p.stdout)
     assert len(revs) == 44 and revs[0]["revision"] == "2025 basic" and revs[-1]["revision"] == "2026 rev 10"
+
+
+@pytest.fixture(scope="module")
+def run_panel(run, panel_home):  # type: ignore[no-untyped-def]
+    """The CLI over the session home, where the panel has been built."""
+    return run
+
+
+def test_build_reports_an_up_to_date_store(run_panel) -> None:  # type: ignore[no-untyped-def]
+    p = run_panel("build")
+    assert p.returncode == 0, p.stderr
+    assert "panel up-to-date" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_timeline_table_json_and_plot(run_panel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    png = tmp_path / "phones.png"
+    p = run_panel("timeline", "8517.13.0000", "--origin", "CN", "--origin", "VN", "--from", "2025-01-01",
+                  "--plot", str(png), "--json")
+    assert p.returncode == 0, p.stderr
+    tl = json.loads(p.stdout)
+    cn = tl["origins"]["CN"]
+    assert [s["total_pct"] for s in cn][:3] == [0.0, 10.0, 20.0]  # Feb 4 fentanyl 10%, Mar 4 20%
+    assert cn[1]["valid_from"] == "2025-02-04" and any("9903.01.20" in c for c in cn[1]["changes"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    bad = run_panel("timeline", "8517.13.0000", "--origin", "CN", "--plot", str(tmp_path / "x.gif"))
+    assert bad.returncode == 2 and "png or .svg" in bad.stderr and not (tmp_path / "x.gif").exists()
+
+
+def test_diff_summary_and_output(run_panel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "d.csv"
+    p = run_panel("diff", "--from", "2025-04-01", "--to", "2025-05-15", "--origin", "CN", "--chapter", "95",
+                  "-n", "3", "--output", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "9903.01.25" in p.stdout and "pairs changed" in p.stdout
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("hts10,origin,") and all(",CN," in x for x in lines[1:])
+    bad = run_panel("diff", "--from", "2025-04-01", "--to", "2031-01-01")
+    assert bad.returncode == 2 and "outside the panel" in bad.stderr
+
+
+def test_export_date_and_series(run_panel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "panel.parquet"
+    p = run_panel("export", "--date", "2025-05-02", "--chapter", "95", "--format", "parquet", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes()[:4] == b"PAR1"
+    csv_out = tmp_path / "steel.csv"
+    p = run_panel("export", "--series", "--heading", "7208.51", "--origin", "GB", "--format", "csv", "-o", str(csv_out))
+    assert p.returncode == 0, p.stderr
+    assert csv_out.read_text().count("\n") > 1
+    bad = run_panel("export", "--date", "2025-05-02", "-o", str(tmp_path / "no" / "x.parquet"))
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    both = run_panel("export", "--date", "2025-05-02", "--series", "-o", str(tmp_path / "y.csv"))
+    assert both.returncode == 2 and "either --date" in both.stderr

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from tariffstack.engine import Engine, Inputs
 from tariffstack.errors import BadInput, DateOutOfRange, UnknownCountry, UnknownProduct
 from tariffstack.models import RateResult
-
-
-@pytest.fixture(scope="session")
-def engine(hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return Engine.load(hts_dir, tmp_path_factory.mktemp("home"))
 
 
 def headings(res: RateResult, layer: str, *, exempt: bool = False) -> set[str | None]:

@@ -27,9 +27,8 @@ from tariffstack.store import build_model
 
 
 @pytest.fixture(scope="module")
-def built(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, panel.BuildReport]:
-    home = tmp_path_factory.mktemp("panel-home")
-    return home, panel.build(engine, home)
+def built(panel_home: tuple[Path, panel.BuildReport]) -> tuple[Path, panel.BuildReport]:
+    return panel_home
 
 
 @pytest.fixture(scope="module")

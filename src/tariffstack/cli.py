@@ -467,7 +467,7 @@ def _fmt(v: float | None) -> str:
 @click.pass_obj
 def export(state: State, day: str | None, series: bool, start: str | None, end: str | None, chapter: str | None,
            heading: str | None, origins: tuple[str, ...], fmt: str, output: Path) -> None:
-    """Export the panel (schema in STORE.md) to Parquet or CSV; no partial file on failure."""
+    """Export the panel (schema in docs/STORE.md) to Parquet or CSV; no partial file on failure."""
     if series == bool(day):
         raise BadInput("give either --date YYYY-MM-DD or --series")
     if chapter and not (chapter.isdigit() and len(chapter) <= 2):

@@ -10,7 +10,7 @@ panel and point queries cannot drift apart. Countries that end up paying the sam
 signature share one row (a *group*); rows that stay the same across intervals are merged.
 
 The store (``<home>/panel`` -> ``panel-<id>/``, swapped atomically by renaming a symlink) holds
-Parquet tables; ``STORE.md`` documents their columns. ``Panel`` reads them with DuckDB.
+Parquet tables; ``docs/STORE.md`` documents their columns. ``Panel`` reads them with DuckDB.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 import time
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,10 @@ from .schedule import Line, dotted, products
 PANEL_FORMAT = 1
 ADD_LAYERS: tuple[str, ...] = tuple(x for x in LAYER_ORDER if x != "mfn")
 LIST_SCOPES = ("list", "footnote")
+MEMO = "memo.pickle"
+PRODUCT_CONTENT = ("hts10", "description", "general", "general_pct", "other", "other_pct", "rate_line", "sig_id",
+                   "mfn_key")
+REGIME_CONTENT = ("sig_id", "mfn_key", "group_id", "stack_id")
 TABLES = ("products", "regimes", "stacks", "groups", "sigs", "mfn_keys", "countries")
 Progress = Callable[[str, int, int], None]
 ONE_DAY = timedelta(days=1)
@@ -95,20 +101,22 @@ class _Class:
     rules: tuple[int, ...]
     column2: bool
     mfn_dependent: bool
+    id: int = -1                    # the same id for the same terms in every interval
 
 
 @dataclass
 class _Open:
     """Rows still growing while intervals are walked in order."""
 
-    products: dict[str, list[Any]] = field(default_factory=dict)
-    regimes: dict[tuple[int, int, int, int], list[Any]] = field(default_factory=dict)
+    products: dict[Any, list[Any]] = field(default_factory=dict)   # hts10 -> row
+    regimes: dict[Any, list[Any]] = field(default_factory=dict)    # content -> row
 
 
 class Builder:
     """Computes the panel tables from an engine, optionally continuing an earlier store."""
 
-    def __init__(self, engine: Engine, seed: dict[str, pa.Table] | None = None, since: date | None = None) -> None:
+    def __init__(self, engine: Engine, seed: dict[str, pa.Table] | None = None, since: date | None = None,
+                 memo: dict[tuple[Any, ...], int] | None = None) -> None:
         self.engine = engine
         self.model = engine.model
         self.since = since
@@ -117,7 +125,10 @@ class Builder:
         self.groups = _Ids()
         self.sigs = _Ids()
         self.mfn_keys = _Ids(reserve_zero=True)
-        self.memo: dict[tuple[Any, ...], int] = {}
+        # situation -> stack id; kept with the store so an update re-evaluates only what changed
+        self.memo: dict[tuple[Any, ...], int] = memo if memo is not None and seed is not None else {}
+        self.fast: dict[tuple[int, int, int], int] = {}   # (class id, signature id, MFN key) -> stack
+        self.class_ids = _Ids()
         self.done_products: list[list[Any]] = []
         self.done_regimes: list[list[Any]] = []
         self.open = _Open()
@@ -136,6 +147,7 @@ class Builder:
                 self.foot_index.setdefault(v.heading, []).append(_vkey(v))
         self._matches: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
         self.pos: dict[int, int] = {}
+        self._last_products: tuple[tuple[int, frozenset[str]], dict[int, dict[int, Line]]] | None = None
         if seed is not None and since is not None:
             self._seed(seed, since)
 
@@ -157,20 +169,21 @@ class Builder:
             if self.groups.get(tuple(sorted(members[gid]))) != gid:
                 raise DataError("the panel's groups table is not dense: run 'tariffstack build --full'")
         edge = since - ONE_DAY
-        for name, out, open_rows, key in (
-            ("products", self.done_products, self.open.products, lambda r: r[0]),
-            ("regimes", self.done_regimes, self.open.regimes, lambda r: tuple(r[:4])),
+        for name, out, open_rows, content_cols in (
+            ("products", self.done_products, self.open.products, PRODUCT_CONTENT),
+            ("regimes", self.done_regimes, self.open.regimes, REGIME_CONTENT),
         ):
-            for rec in seed[name].to_pylist():
-                row = list(rec.values())
-                vf, vu = rec["valid_from"], rec["valid_until"]
+            cols = seed[name].to_pydict()
+            n = len(cols["valid_from"])
+            contents = list(zip(*(cols[c] for c in content_cols), strict=True))
+            extras = cols["revision"] if name == "products" else [None] * n
+            for content, vf, vu, extra in zip(contents, cols["valid_from"], cols["valid_until"], extras, strict=True):
                 if vf >= since:
                     continue
                 if vu >= edge:
-                    row[list(rec).index("valid_until")] = edge
-                    open_rows[key(row)] = row  # type: ignore[index]
+                    open_rows[content[0] if name == "products" else content] = [content, vf, edge, extra]
                 else:
-                    out.append(row)
+                    out.append([content, vf, vu, extra])
 
     # ---- the walk -------------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> dict[str, pa.Table]:
@@ -206,11 +219,13 @@ class Builder:
             ms = [m for k in passing for m in term_list[k][1] if m.scope not in ("condition", "unknown")]
             other = sorted((m for m in ms if m.scope not in LIST_SCOPES), key=lambda m: self.pos[id(m)])
             listed = frozenset(_vkey(m) for m in ms if m.scope in LIST_SCOPES)
-            out.append(_Class(
+            cls = _Class(
                 rep=members[0], members=members, other=other, listed=listed,
                 other_key=frozenset(_vkey(m) for m in other), rules=rules, column2=col2,
                 mfn_dependent=any(_mfn_dependent(m) for m in ms),
-            ))
+            )
+            cls.id = self.class_ids.get((cls.other_key, cls.listed, rules, col2))
+            out.append(cls)
         return out
 
     def _signature(self, line: Line, active_listed: frozenset[str]) -> frozenset[str]:
@@ -235,18 +250,25 @@ class Builder:
         lines = model.lines[model.revision_on(start)]
         classes = self._classes(start, active)
         # products: signature and MFN key; a representative line per (signature, MFN key)
-        seen_products: set[str] = set()
-        sig_products: dict[int, dict[int, Line]] = {}
-        for ln in products(lines):
-            hts10 = ln.hts if len(ln.digits) == 10 else f"{ln.hts}.00"
-            sig = self.sigs.get(self._signature(ln, active_listed))
-            gp, op = _pct(ln.general), _pct(ln.other)
-            mk = self.mfn_keys.get((gp, op))
-            sig_products.setdefault(sig, {}).setdefault(mk, ln)
-            content = [hts10, start, until, rev, ln.description, ln.general, gp, ln.other, op, ln.rate_line, sig, mk]
-            self._extend(self.open.products, self.done_products, hts10, content, (1, 2, 3))
-            seen_products.add(hts10)
-        self._close(self.open.products, self.done_products, seen_products)
+        same_products = (model.revision_on(start), active_listed)
+        if self._last_products is not None and self._last_products[0] == same_products:
+            sig_products = self._last_products[1]  # same lines, same list measures: rows go on
+            for row in self.open.products.values():
+                row[2] = until
+        else:
+            seen_products: set[str] = set()
+            sig_products = {}
+            for ln in products(lines):
+                hts10 = ln.hts if len(ln.digits) == 10 else f"{ln.hts}.00"
+                sig = self.sigs.get(self._signature(ln, active_listed))
+                gp, op = _pct(ln.general), _pct(ln.other)
+                mk = self.mfn_keys.get((gp, op))
+                sig_products.setdefault(sig, {}).setdefault(mk, ln)
+                content = (hts10, ln.description, ln.general, gp, ln.other, op, ln.rate_line, sig, mk)
+                self._extend(self.open.products, self.done_products, hts10, content, start, until, rev)
+                seen_products.add(hts10)
+            self._close(self.open.products, self.done_products, seen_products)
+            self._last_products = (same_products, sig_products)
         # regimes: the stack each class pays, per signature (and MFN key where it matters)
         seen_regimes: set[tuple[int, int, int, int]] = set()
         for sig, by_mk in sig_products.items():
@@ -255,31 +277,32 @@ class Builder:
             for cls in classes:
                 keys = by_mk.items() if cls.mfn_dependent else [(0, next(iter(by_mk.values())))]
                 for mk, line in keys:
-                    stack = self._evaluate(start, cls, sig_set, by_vkey, line, mk)
+                    stack = self.fast.get((cls.id, sig, mk), -1)
+                    if stack < 0:
+                        stack = self.fast[cls.id, sig, mk] = self._evaluate(start, cls, sig_set, by_vkey, line, mk)
                     rows.setdefault((mk, stack), []).extend(cls.members)
             for (mk, stack), members in rows.items():
                 gid = self.groups.get(tuple(sorted(members)))
                 key = (sig, mk, gid, stack)
-                self._extend(self.open.regimes, self.done_regimes, key, [sig, mk, gid, stack, start, until], (4, 5))
+                self._extend(self.open.regimes, self.done_regimes, key, key, start, until, None)
                 seen_regimes.add(key)
         self._close(self.open.regimes, self.done_regimes, seen_regimes)
 
     @staticmethod
-    def _extend(open_rows: dict[Any, list[Any]], done: list[list[Any]], key: Any, row: list[Any],
-                ignore: tuple[int, ...]) -> None:
+    def _extend(open_rows: dict[Any, list[Any]], done: list[list[Any]], key: Any, content: tuple[Any, ...],
+                start: date, until: date, extra: Any) -> None:
         """Lengthen the open row for ``key`` if its content is unchanged, else start a new one.
 
-        ``ignore`` lists the columns that may differ: valid_from and valid_until first.
+        Rows are ``[content, valid_from, valid_until, extra]``; ``extra`` (the revision of a
+        product row) is kept from the row's first interval.
         """
         cur = open_rows.get(key)
-        vf, vu = ignore[0], ignore[1]
         if cur is not None:
-            same = all(a == b for k, (a, b) in enumerate(zip(cur, row, strict=True)) if k not in ignore)
-            if same and cur[vu] + ONE_DAY == row[vf]:
-                cur[vu] = row[vu]
+            if cur[0] == content and cur[2] + ONE_DAY == start:
+                cur[2] = until
                 return
             done.append(cur)
-        open_rows[key] = row
+        open_rows[key] = [content, start, until, extra]
 
     @staticmethod
     def _close(open_rows: dict[Any, list[Any]], done: list[list[Any]], seen: set[Any]) -> None:
@@ -320,11 +343,11 @@ class Builder:
 
     # ---- output ---------------------------------------------------------------------------
     def _tables(self) -> dict[str, pa.Table]:
-        pcols = ["hts10", "valid_from", "valid_until", "revision", "description", "general", "general_pct",
-                 "other", "other_pct", "rate_line", "sig_id", "mfn_key"]
-        rcols = ["sig_id", "mfn_key", "group_id", "stack_id", "valid_from", "valid_until"]
-        prod = sorted(self.done_products, key=lambda r: (r[0], r[1]))
-        reg = sorted(self.done_regimes, key=lambda r: (r[0], r[1], r[4], r[2]))
+        pcols = ["hts10", "valid_from", "valid_until", "revision", *PRODUCT_CONTENT[1:]]
+        rcols = [*REGIME_CONTENT, "valid_from", "valid_until"]
+        prod = sorted(([c[0], vf, vu, rev, *c[1:]] for c, vf, vu, rev in self.done_products),
+                      key=lambda r: (r[0], r[1]))
+        reg = sorted(([*c, vf, vu] for c, vf, vu, _ in self.done_regimes), key=lambda r: (r[0], r[1], r[4], r[2]))
         groups = [(gid, iso) for gid, members in enumerate(self.groups.keys) for iso in members]
         by_iso = {c.iso2: c for c in countries.all_countries()}
         str_list = pa.list_(pa.string())
@@ -359,13 +382,25 @@ class Builder:
 
 
 # ---- the store on disk ----------------------------------------------------------------------
+@cache
+def code_fingerprint() -> str:
+    """Package version, panel format and the packaged legal data: a change means a full rebuild."""
+    h = hashlib.sha256(f"{__version__}:{PANEL_FORMAT}".encode())
+    folder = resources.files("tariffstack").joinpath("data")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".csv"):
+            h.update(entry.name.encode())
+            h.update(entry.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def interval_hashes(engine: Engine) -> list[tuple[str, str]]:
     """(start date, hash of everything the interval's rates depend on), for incremental builds."""
     model = engine.model
     out = []
     for day in model.boundaries():
         idx = model.revision_on(day)
-        h = hashlib.sha256(f"{__version__}:{PANEL_FORMAT}:{model.revisions[idx].sha256}".encode())
+        h = hashlib.sha256(f"{code_fingerprint()}:{model.revisions[idx].sha256}".encode())
         for m in engine.active(day):
             h.update(f"{_vkey(m)}|{m.end}|{m.text}|{m.status}".encode())
         out.append((day.isoformat(), h.hexdigest()[:16]))
@@ -396,7 +431,8 @@ def build(engine: Engine, home: Path, *, full: bool = False, progress: Progress 
     since: date | None = None
     seed = None
     mode = "full"
-    if old_meta is not None and old_meta.get("format") == PANEL_FORMAT and old_meta.get("version") == __version__:
+    memo = None
+    if old_meta is not None and old_meta.get("code") == code_fingerprint():
         old = dict(map(tuple, old_meta.get("intervals", [])))
         changed = [d for d, h in hashes if old.get(d) != h]
         # coverage grew: the old store's last interval ended early and must be redone too
@@ -407,18 +443,21 @@ def build(engine: Engine, home: Path, *, full: bool = False, progress: Progress 
         since = date.fromisoformat(min(changed))
         try:
             seed = {name: pq.read_table(link / f"{name}.parquet") for name in TABLES}
+            with (link / MEMO).open("rb") as fh:
+                memo = pickle.load(fh)
             mode = "incremental"
-        except (OSError, pa.ArrowInvalid):
-            seed, since = None, None
-    builder = Builder(engine, seed, since)
+        except (OSError, pa.ArrowInvalid, pickle.UnpicklingError, EOFError):
+            seed, since, memo = None, None, None
+    builder = Builder(engine, seed, since, memo)
     tables = builder.run(progress)
     meta = {
-        "format": PANEL_FORMAT, "version": __version__, "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "format": PANEL_FORMAT, "version": __version__, "code": code_fingerprint(),
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "first_date": engine.model.first_date.isoformat(), "last_date": engine.model.last_date.isoformat(),
         "revisions": [r.name for r in engine.model.revisions], "intervals": hashes,
         "inputs": "defaults: no special program, no USMCA claim, not in transit, whole value is metal",
     }
-    _write_store(home, tables, meta)
+    _write_store(home, tables, meta, builder.memo)
     todo = sum(1 for d, _ in hashes if since is None or date.fromisoformat(d) >= since)
     return BuildReport(mode, since, todo, builder.evaluations, {k: v.num_rows for k, v in tables.items()},
                        time.perf_counter() - t0, link.resolve())
@@ -435,13 +474,16 @@ def _row_counts(path: Path) -> dict[str, int]:
     return {name: pq.ParquetFile(path / f"{name}.parquet").metadata.num_rows for name in TABLES}
 
 
-def _write_store(home: Path, tables: dict[str, pa.Table], meta: dict[str, Any]) -> None:
+def _write_store(home: Path, tables: dict[str, pa.Table], meta: dict[str, Any],
+                 memo: dict[tuple[Any, ...], int]) -> None:
     """Write into a fresh folder, then point the ``panel`` symlink at it in one rename."""
     home.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=home, prefix="panel-"))
     try:
         for name, table in tables.items():
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
+        with (folder / MEMO).open("wb") as fh:
+            pickle.dump(memo, fh, protocol=pickle.HIGHEST_PROTOCOL)
         (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         tmp_link = home / f".panel-link-{os.getpid()}"
         tmp_link.unlink(missing_ok=True)

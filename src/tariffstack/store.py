@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import multiprocessing
 import os
 import pickle
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
@@ -125,8 +128,8 @@ def build_model(
                 interner.get(ln)
         lines.extend(base.lines[:reuse])
         headings.extend(base.headings[:reuse])
-    for rev in revisions[reuse:]:
-        parsed = parse_records(read_records(rev, verify=verify), interner)
+    for rev, raw in zip(revisions[reuse:], _parse_all(revisions[reuse:], verify), strict=True):
+        parsed = {k: interner.get(v) for k, v in raw.items()}
         lines.append({k: v for k, v in parsed.items() if not k.startswith("99")})
         headings.append({k: v for k, v in parsed.items() if k.startswith("9903")})
         if callable(progress):
@@ -147,6 +150,25 @@ def build_model(
             _apply_events(_resolve_scope(v, notes, unmodelled, latest), events) for v in versions
         ]
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled)
+
+
+def _parse_one(rev: Revision, verify: bool) -> dict[str, Line]:
+    return parse_records(read_records(rev, verify=verify))
+
+
+def _parse_all(revisions: list[Revision], verify: bool) -> Iterator[dict[str, Line]]:
+    """Each revision's lines, in order; several revisions are read in parallel processes.
+
+    Reading and parsing an archive is CPU-bound (gzip, JSON, text), so a process per core
+    halves a full build on two cores. A single revision (an update) is parsed in-process.
+    """
+    workers = min(os.cpu_count() or 1, len(revisions), 4)
+    if workers < 2:
+        for rev in revisions:
+            yield _parse_one(rev, verify)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_parse_one, revisions, [verify] * len(revisions))
 
 
 def _reusable(base: Model | None, revisions: list[Revision]) -> int:
