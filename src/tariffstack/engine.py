@@ -19,7 +19,7 @@ from typing import Any
 from . import countries
 from .config import default_data_dir, default_home
 from .errors import BadInput, DateOutOfRange, UnknownProduct
-from .legal import load_de_minimis, load_stacking
+from .legal import StackingRule, load_de_minimis, load_stacking
 from .measures import Measure
 from .models import LAYER_ORDER, DeMinimis, Layer, LayerName, RateResult, SearchHit
 from .rates import Rate, parse_rate, special_rate_for
@@ -86,6 +86,8 @@ class Engine:
         self.model = model
         self._search: Any = None
         self._active_cache: dict[date, list[Measure]] = {}
+        self._by_heading: dict[date, dict[str, Measure]] = {}
+        self._rules: dict[tuple[str, date], list[StackingRule]] = {}
 
     @classmethod
     def load(cls, data_dir: Path | None = None, home: Path | None = None, *, progress: object | None = None) -> Engine:
@@ -133,7 +135,26 @@ class Engine:
                     found.append(m)
             if len(self._active_cache) > 512:
                 self._active_cache.clear()
+                self._by_heading.clear()
             self._active_cache[day] = found
+            self._by_heading[day] = {m.heading: m for m in found}
+        return found
+
+    def on(self, heading: str, day: date) -> Measure | None:
+        """The version of a heading in force on a day (``Model.measure_on``, cached per day)."""
+        if day not in self._by_heading:
+            self.active(day)
+        return self._by_heading[day].get(heading)
+
+    def _rules_for(self, origin: str, day: date) -> list[StackingRule]:
+        key = (origin, day)
+        found = self._rules.get(key)
+        if found is None:
+            if len(self._rules) > 65536:
+                self._rules.clear()
+            found = self._rules[key] = [
+                r for r in load_stacking() if r.effect == "not_applied" and r.in_force(origin, day)
+            ]
         return found
 
     def rate(self, code: str, origin: str, on: date | str, inputs: Inputs | None = None, **kw: Any) -> RateResult:
@@ -215,9 +236,7 @@ class Engine:
                ctx: _Ctx) -> list[Layer]:
         """Drop layers that a stacking rule (data/stacking.csv) says do not apply together."""
         removed: list[Layer] = []
-        for rule in load_stacking():
-            if rule.effect != "not_applied" or not rule.in_force(ctx.origin, ctx.day):
-                continue
+        for rule in self._rules_for(ctx.origin, ctx.day):
             when = [m for m, *_ in by_layer.get(rule.when_layer, []) if rule.matches_when(m.layer, m.heading)]  # type: ignore[call-overload]
             if not when:
                 continue
@@ -321,7 +340,7 @@ class Engine:
             ok = False
         if ok:
             for e in m.exceptions:
-                other = self.model.measure_on(e, ctx.day)
+                other = self.on(e, ctx.day)
                 if other is not None and self._applies(other, ctx):
                     ctx.blocked.setdefault(m.heading, e)
                     ok = False
@@ -378,7 +397,7 @@ class Engine:
         """Exempting headings that blocked an imposing one, shown at rate 0."""
         out: list[Layer] = []
         for blocked, by in ctx.blocked.items():
-            m = self.model.measure_on(blocked, ctx.day)
+            m = self.on(blocked, ctx.day)
             if m is None or not m.imposes:
                 continue
             if by == "in-transit":
@@ -389,7 +408,7 @@ class Engine:
                     source=m.family.citation,
                 ))
                 continue
-            e = self.model.measure_on(by, ctx.day)
+            e = self.on(by, ctx.day)
             if e is None or not e.exempts:
                 continue
             out.append(Layer(

@@ -127,7 +127,7 @@ class Builder:
         self.mfn_keys = _Ids(reserve_zero=True)
         # situation -> stack id; kept with the store so an update re-evaluates only what changed
         self.memo: dict[tuple[Any, ...], int] = memo if memo is not None and seed is not None else {}
-        self.fast: dict[tuple[int, int, int], int] = {}   # (class id, signature id, MFN key) -> stack
+        self.sig_rows: dict[tuple[Any, ...], list[tuple[int, int, int, int]]] = {}
         self.class_ids = _Ids()
         self.done_products: list[list[Any]] = []
         self.done_regimes: list[list[Any]] = []
@@ -147,6 +147,7 @@ class Builder:
                 self.foot_index.setdefault(v.heading, []).append(_vkey(v))
         self._matches: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
         self.pos: dict[int, int] = {}
+        self._product_lists: dict[int, list[Line]] = {}
         self._last_products: tuple[tuple[int, frozenset[str]], dict[int, dict[int, Line]]] | None = None
         if seed is not None and since is not None:
             self._seed(seed, since)
@@ -228,6 +229,12 @@ class Builder:
             out.append(cls)
         return out
 
+    def _products(self, rev_index: int, lines: dict[str, Line]) -> list[Line]:
+        found = self._product_lists.get(rev_index)
+        if found is None:
+            found = self._product_lists[rev_index] = list(products(lines))
+        return found
+
     def _signature(self, line: Line, active_listed: frozenset[str]) -> frozenset[str]:
         key = (line.digits, line.see)
         found = self._matches.get(key)
@@ -258,7 +265,7 @@ class Builder:
         else:
             seen_products: set[str] = set()
             sig_products = {}
-            for ln in products(lines):
+            for ln in self._products(model.revision_on(start), lines):
                 hts10 = ln.hts if len(ln.digits) == 10 else f"{ln.hts}.00"
                 sig = self.sigs.get(self._signature(ln, active_listed))
                 gp, op = _pct(ln.general), _pct(ln.other)
@@ -271,22 +278,30 @@ class Builder:
             self._last_products = (same_products, sig_products)
         # regimes: the stack each class pays, per signature (and MFN key where it matters)
         seen_regimes: set[tuple[int, int, int, int]] = set()
+        layout = tuple(c.id for c in classes)
+        any_dep = any(c.mfn_dependent for c in classes)
         for sig, by_mk in sig_products.items():
-            sig_set: frozenset[str] = self.sigs.keys[sig]
-            rows: dict[tuple[int, int], list[str]] = {}
-            for cls in classes:
-                keys = by_mk.items() if cls.mfn_dependent else [(0, next(iter(by_mk.values())))]
-                for mk, line in keys:
-                    stack = self.fast.get((cls.id, sig, mk), -1)
-                    if stack < 0:
-                        stack = self.fast[cls.id, sig, mk] = self._evaluate(start, cls, sig_set, by_vkey, line, mk)
-                    rows.setdefault((mk, stack), []).extend(cls.members)
-            for (mk, stack), members in rows.items():
-                gid = self.groups.get(tuple(sorted(members)))
-                key = (sig, mk, gid, stack)
+            # the same classes and signature as in an earlier interval give the same rows
+            cache_key = (sig, layout, tuple(by_mk) if any_dep else None)
+            found = self.sig_rows.get(cache_key)
+            if found is None:
+                found = self.sig_rows[cache_key] = self._regimes(start, classes, sig, by_mk, by_vkey)
+            for key in found:
                 self._extend(self.open.regimes, self.done_regimes, key, key, start, until, None)
                 seen_regimes.add(key)
         self._close(self.open.regimes, self.done_regimes, seen_regimes)
+
+    def _regimes(self, day: date, classes: list[_Class], sig: int, by_mk: dict[int, Line],
+                 by_vkey: dict[str, Measure]) -> list[tuple[int, int, int, int]]:
+        """(signature, MFN key, group, stack) rows: the stack each class pays for a signature."""
+        sig_set: frozenset[str] = self.sigs.keys[sig]
+        rows: dict[tuple[int, int], list[str]] = {}
+        for cls in classes:
+            keys = by_mk.items() if cls.mfn_dependent else [(0, next(iter(by_mk.values())))]
+            for mk, line in keys:
+                stack = self._evaluate(day, cls, sig_set, by_vkey, line, mk)
+                rows.setdefault((mk, stack), []).extend(cls.members)
+        return [(sig, mk, self.groups.get(tuple(sorted(members))), stack) for (mk, stack), members in rows.items()]
 
     @staticmethod
     def _extend(open_rows: dict[Any, list[Any]], done: list[list[Any]], key: Any, content: tuple[Any, ...],

@@ -44,6 +44,8 @@ class Model:
     events: list[LegalEvent]
     unmodelled: dict[str, str]                # heading -> why its scope is not computed
     built_with: str = f"{__version__}:{CACHE_FORMAT}"
+    notes: NotesIndex | None = None           # the Chapter 99 notes index the scopes came from
+    notes_key: str = ""                       # which notes file (path, size, mtime) it was read from
 
     @property
     def first_date(self) -> date:
@@ -103,6 +105,13 @@ def _fingerprint(hts_dir: Path, revisions: list[Revision]) -> str:
     return h.hexdigest()[:24]
 
 
+def _file_key(path: Path | None) -> str:
+    if path is None:
+        return ""
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
 def _notes_path(hts_dir: Path) -> Path | None:
     folder = hts_dir / "notes"
     found = sorted(folder.glob("chapter99_*.txt")) if folder.is_dir() else []
@@ -123,9 +132,9 @@ def build_model(
     headings: list[dict[str, Line]] = []
     reuse = _reusable(base, revisions)
     if base is not None and reuse:
-        for i in range(reuse):
-            for ln in (*base.lines[i].values(), *base.headings[i].values()):
-                interner.get(ln)
+        # new revisions share unchanged lines with the newest reused one (seeding all is slow)
+        for ln in (*base.lines[reuse - 1].values(), *base.headings[reuse - 1].values()):
+            interner.get(ln)
         lines.extend(base.lines[:reuse])
         headings.extend(base.headings[:reuse])
     for rev, raw in zip(revisions[reuse:], _parse_all(revisions[reuse:], verify), strict=True):
@@ -141,7 +150,11 @@ def build_model(
     ]
     measures = build_measures(revisions, headings, records)
     notes_file = _notes_path(hts_dir)
-    notes = NotesIndex.load(notes_file) if notes_file else None
+    notes_key = _file_key(notes_file)
+    if base is not None and vars(base).get("notes_key") == notes_key:
+        notes = base.notes  # the same notes text: reuse its parsed index
+    else:
+        notes = NotesIndex.load(notes_file) if notes_file else None
     events = load_events()
     unmodelled: dict[str, str] = {}
     for h, versions in measures.items():
@@ -149,7 +162,8 @@ def build_model(
         measures[h] = [
             _apply_events(_resolve_scope(v, notes, unmodelled, latest), events) for v in versions
         ]
-    return Model(revisions, lines, headings, starts, measures, records, events, unmodelled)
+    return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
+                 notes=notes, notes_key=notes_key)
 
 
 def _parse_one(rev: Revision, verify: bool) -> dict[str, Line]:
