@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__, countries
@@ -50,6 +51,18 @@ MEMO = "memo.pickle"
 PRODUCT_CONTENT = ("hts10", "description", "general", "general_pct", "other", "other_pct", "rate_line", "sig_id",
                    "mfn_key")
 REGIME_CONTENT = ("sig_id", "mfn_key", "group_id", "stack_id")
+PRODUCT_SCHEMA = pa.schema([
+    ("hts10", pa.string()), ("valid_from", pa.date32()), ("valid_until", pa.date32()),
+    ("revision", pa.string()), ("description", pa.string()), ("general", pa.string()),
+    ("general_pct", pa.float64()), ("other", pa.string()), ("other_pct", pa.float64()),
+    ("rate_line", pa.string()), ("sig_id", pa.int32()), ("mfn_key", pa.int32())])
+REGIME_SCHEMA = pa.schema([
+    ("sig_id", pa.int32()), ("mfn_key", pa.int32()), ("group_id", pa.int32()), ("stack_id", pa.int32()),
+    ("valid_from", pa.date32()), ("valid_until", pa.date32())])
+STACK_SCHEMA = pa.schema([
+    ("stack_id", pa.int32()), *((n, pa.float64()) for n in ADD_LAYERS), ("additional_pct", pa.float64()),
+    ("specific", pa.string()), ("headings", pa.list_(pa.string())), ("exempt_headings", pa.list_(pa.string())),
+    ("layers_json", pa.string())])
 TABLES = ("products", "regimes", "stacks", "groups", "sigs", "mfn_keys", "countries")
 Progress = Callable[[str, int, int], None]
 ONE_DAY = timedelta(days=1)
@@ -122,6 +135,7 @@ class Builder:
         self.since = since
         self.stacks = _Ids()
         self.stack_rows: list[dict[str, Any]] = []
+        self.kept: dict[str, pa.Table] = {}   # rows of an earlier store that need no change
         self.groups = _Ids()
         self.sigs = _Ids()
         self.mfn_keys = _Ids(reserve_zero=True)
@@ -155,9 +169,9 @@ class Builder:
     # ---- continuing an earlier store ----------------------------------------------------
     def _seed(self, seed: dict[str, pa.Table], since: date) -> None:
         """Keep rows before ``since``; rows reaching ``since - 1`` stay open to be extended."""
-        for row in seed["stacks"].to_pylist():
-            self.stacks.get(row["layers_json"])
-            self.stack_rows.append(row)
+        for detail in seed["stacks"].column("layers_json").to_pylist():
+            self.stacks.get(detail)
+        self.kept["stacks"] = seed["stacks"]
         for row in seed["sigs"].to_pylist():
             self.sigs.get(frozenset(x for x in row["measures"].split(";") if x))
         for row in seed["mfn_keys"].to_pylist():
@@ -174,7 +188,11 @@ class Builder:
             ("products", self.done_products, self.open.products, PRODUCT_CONTENT),
             ("regimes", self.done_regimes, self.open.regimes, REGIME_CONTENT),
         ):
-            cols = seed[name].to_pydict()
+            # rows closed before the edge stay as they are (in Arrow); only open ones become Python
+            table = seed[name].filter(pc.less(seed[name]["valid_from"], pa.scalar(since, pa.date32())))
+            ends = table["valid_until"]
+            self.kept[name] = table.filter(pc.less(ends, pa.scalar(edge, pa.date32())))
+            cols = table.filter(pc.greater_equal(ends, pa.scalar(edge, pa.date32()))).to_pydict()
             n = len(cols["valid_from"])
             contents = list(zip(*(cols[c] for c in content_cols), strict=True))
             extras = cols["revision"] if name == "products" else [None] * n
@@ -343,7 +361,7 @@ class Builder:
         layers = sorted(layers, key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
         detail = json.dumps([x.to_json() for x in layers], sort_keys=True)
         sid = self.stacks.get(detail)
-        if sid == len(self.stack_rows):
+        if sid == len(self.stack_rows) + self._kept_stacks:
             row: dict[str, Any] = {"stack_id": sid}
             for name in ADD_LAYERS:
                 vals = [x.rate_pct for x in layers if x.layer == name and not x.exempt]
@@ -357,29 +375,28 @@ class Builder:
         return sid
 
     # ---- output ---------------------------------------------------------------------------
+    @property
+    def _kept_stacks(self) -> int:
+        return self.kept["stacks"].num_rows if "stacks" in self.kept else 0
+
+    def _merged(self, name: str, rows: list[list[Any]], schema: pa.Schema, order: list[str]) -> pa.Table:
+        new = pa.table({c: [r[k] for r in rows] for k, c in enumerate(schema.names)}).cast(schema)
+        if name in self.kept:
+            new = pa.concat_tables([self.kept[name].cast(schema), new])
+        return new.sort_by([(c, "ascending") for c in order])
+
     def _tables(self) -> dict[str, pa.Table]:
-        pcols = ["hts10", "valid_from", "valid_until", "revision", *PRODUCT_CONTENT[1:]]
-        rcols = [*REGIME_CONTENT, "valid_from", "valid_until"]
-        prod = sorted(([c[0], vf, vu, rev, *c[1:]] for c, vf, vu, rev in self.done_products),
-                      key=lambda r: (r[0], r[1]))
-        reg = sorted(([*c, vf, vu] for c, vf, vu, _ in self.done_regimes), key=lambda r: (r[0], r[1], r[4], r[2]))
+        prod = [[c[0], vf, vu, rev, *c[1:]] for c, vf, vu, rev in self.done_products]
+        reg = [[*c, vf, vu] for c, vf, vu, _ in self.done_regimes]
+        stacks = pa.Table.from_pylist(self.stack_rows, schema=STACK_SCHEMA)
+        if "stacks" in self.kept:
+            stacks = pa.concat_tables([self.kept["stacks"].cast(STACK_SCHEMA), stacks])
         groups = [(gid, iso) for gid, members in enumerate(self.groups.keys) for iso in members]
         by_iso = {c.iso2: c for c in countries.all_countries()}
-        str_list = pa.list_(pa.string())
-        stack_schema = pa.schema(
-            [("stack_id", pa.int32()), *((n, pa.float64()) for n in ADD_LAYERS), ("additional_pct", pa.float64()),
-             ("specific", pa.string()), ("headings", str_list), ("exempt_headings", str_list), ("layers_json", pa.string())]
-        )
         return {
-            "products": pa.table({c: [r[k] for r in prod] for k, c in enumerate(pcols)}).cast(pa.schema([
-                ("hts10", pa.string()), ("valid_from", pa.date32()), ("valid_until", pa.date32()),
-                ("revision", pa.string()), ("description", pa.string()), ("general", pa.string()),
-                ("general_pct", pa.float64()), ("other", pa.string()), ("other_pct", pa.float64()),
-                ("rate_line", pa.string()), ("sig_id", pa.int32()), ("mfn_key", pa.int32())])),
-            "regimes": pa.table({c: [r[k] for r in reg] for k, c in enumerate(rcols)}).cast(pa.schema([
-                ("sig_id", pa.int32()), ("mfn_key", pa.int32()), ("group_id", pa.int32()), ("stack_id", pa.int32()),
-                ("valid_from", pa.date32()), ("valid_until", pa.date32())])),
-            "stacks": pa.Table.from_pylist(self.stack_rows, schema=stack_schema),
+            "products": self._merged("products", prod, PRODUCT_SCHEMA, ["hts10", "valid_from"]),
+            "regimes": self._merged("regimes", reg, REGIME_SCHEMA, ["sig_id", "mfn_key", "valid_from", "group_id"]),
+            "stacks": stacks,
             "groups": pa.table({"group_id": pa.array([g for g, _ in groups], pa.int32()),
                                 "iso2": [i for _, i in groups]}),
             "sigs": pa.table({"sig_id": pa.array(range(len(self.sigs.keys)), pa.int32()),
@@ -472,10 +489,25 @@ def build(engine: Engine, home: Path, *, full: bool = False, progress: Progress 
         "revisions": [r.name for r in engine.model.revisions], "intervals": hashes,
         "inputs": "defaults: no special program, no USMCA claim, not in transit, whole value is metal",
     }
-    _write_store(home, tables, meta, builder.memo)
+    _write_store(home, tables, meta, _recent_memo(builder.memo, tables["regimes"], hashes))
     todo = sum(1 for d, _ in hashes if since is None or date.fromisoformat(d) >= since)
     return BuildReport(mode, since, todo, builder.evaluations, {k: v.num_rows for k, v in tables.items()},
                        time.perf_counter() - t0, link.resolve())
+
+
+def _recent_memo(memo: dict[tuple[Any, ...], int], regimes: pa.Table,
+                 hashes: list[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
+    """The evaluations worth keeping: those whose stack is in force in the newest quarter.
+
+    New revisions mostly change recent dates; keeping every evaluation would make each update
+    load and save a memo several times larger for little gain (a miss is only re-evaluated).
+    """
+    if len(hashes) < 8:
+        return memo
+    cutoff = date.fromisoformat(hashes[-max(8, len(hashes) // 4)][0])
+    recent = regimes.filter(pc.greater_equal(regimes["valid_until"], pa.scalar(cutoff, pa.date32())))
+    keep = set(recent["stack_id"].to_pylist())
+    return {k: v for k, v in memo.items() if v in keep}
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:
