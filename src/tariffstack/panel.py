@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from . import __version__, countries
 from .engine import Engine, Inputs, parse_date, parse_hts
 from .errors import BadInput, DataError, DateOutOfRange, UnknownProduct
+from .files import atomic_path
 from .legal import load_stacking
 from .measures import Measure
 from .models import LAYER_ORDER, Layer
@@ -687,26 +688,13 @@ class Panel:
 
     def copy(self, rel: duckdb.DuckDBPyRelation, out: Path, fmt: str) -> int:
         """Write a relation to a file through a temp file; the target appears only when complete."""
-        folder = out.resolve().parent
-        if not folder.is_dir():
-            raise BadInput(f"cannot write {out}: folder {folder} does not exist")
-        try:
-            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
-        except OSError as exc:
-            raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            opts = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
-            self.db.execute(f"COPY ({rel.sql_query()}) TO '{tmp}' {opts}")
-            n = _one(self.db.query(f"SELECT count(*) FROM read_{fmt}('{tmp}')"))
-            os.replace(tmp, out)
-        except (duckdb.Error, OSError) as exc:
-            tmp.unlink(missing_ok=True)
-            raise BadInput(f"cannot write {out}: {exc}") from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        opts = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
+        with atomic_path(out) as tmp:
+            try:
+                self.db.execute(f"COPY ({rel.sql_query()}) TO '{tmp}' {opts}")
+                n = _one(self.db.query(f"SELECT count(*) FROM read_{fmt}('{tmp}')"))
+            except duckdb.Error as exc:
+                raise BadInput(f"cannot write {out}: {exc}") from exc
         return int(n[0]) if n else 0
 
     # ---- diffs --------------------------------------------------------------------------
