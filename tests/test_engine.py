@@ -186,3 +186,16 @@ def test_steel_25_percent_before_june_2025(engine: Engine) -> None:
         res = engine.rate(code, "CN", date(2025, 5, 2))
         assert headings(res, "s232") == {"9903.81.87"} and pct(res, "s232") == 25
         assert pct(res, "ieepa_reciprocal") == 0
+
+
+def test_certified_parts_headings_do_not_reach_steel_mill_products(engine: Engine) -> None:
+    # notes 33(p)/(q)/(r) and 38(j) cover parts an importer certifies for U.S. vehicle production
+    # and "do not apply to ... articles classifiable in HTSUS chapters 72, 73 or 76": plate stays
+    # under the steel duties after Nov 1, 2025, not under the auto/truck parts rates
+    for iso, heading, rate in (("GB", "9903.81.94", 25.0), ("CN", "9903.81.87", 50.0), ("DE", "9903.81.87", 50.0)):
+        res = engine.rate("7208.51.0030", iso, date(2025, 12, 1))
+        assert headings(res, "s232") == {heading}, iso
+        assert pct(res, "s232") == rate
+        assert not any(x.heading and x.heading.startswith(("9903.74", "9903.94")) for x in res.layers)
+    notes = " ".join(engine.rate("8708.29.2140", "DE", date(2025, 12, 1)).notes)
+    assert "certifies for U.S. vehicle production or repair" in notes

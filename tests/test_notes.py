@@ -231,13 +231,6 @@ def test_text_of_note_16c_cites_chapters_without_listing_them(index: NotesIndex)
     assert "72" not in index.codes("16(c)")
 
 
-def test_chapter_lists(index: NotesIndex) -> None:
-    # note 38(j)(i): "articles classifiable in HTSUS chapters 72, 73 or 76"
-    assert index.codes("38(j)(i)") == frozenset({"72", "73", "76"})
-    assert index.covers("38(j)(i)", "7318150000")
-    assert not index.covers("38(j)(i)", "7407100000")
-
-
 # --- note 33: autos and parts -------------------------------------------------------------------
 
 
@@ -485,3 +478,10 @@ def test_fuzz_never_crashes(parts: list[str]) -> None:
         sub = idx.get(ref)
         assert sub.ref == ref
         assert all(c.isdigit() for c in sub.hts_codes)
+
+
+def test_chapters_a_heading_does_not_apply_to_are_not_its_products(index: NotesIndex) -> None:
+    for ref in ("33(p)", "33(q)", "33(r)", "38(j)"):
+        assert "do not apply to the following" in index.get(ref).text.replace("does not", "do not")
+        assert not {"72", "73", "76"} & set(index.codes(ref)), ref
+    assert "8708" in {c[:4] for c in index.codes("33(g)")}  # the parts list itself still reads

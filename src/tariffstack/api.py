@@ -223,7 +223,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @dataclass
 class Service:
-    """The engine and the resources endpoints share (China data, plotting lock, model tag)."""
+    """The engine and the resources endpoints share (China data, chart lock, model tag)."""
 
     engine: Engine
     data_dir: Path
@@ -370,7 +370,7 @@ class Service:
         spelled any way, give the same bytes)."""
         tl = self.timeline(code, origins, start, end)
         key = (parse_hts(code), tuple(tl.origins), tl.start, tl.end)
-        with self.plot_lock:  # pyplot's state is global: one chart at a time
+        with self.plot_lock:  # charts take 0.3-1 s of CPU: draw one at a time
             got = self._svg_cache.get(key)
             if got is None:
                 buf = io.BytesIO()

@@ -368,6 +368,9 @@ def _is_list_line(line: str) -> bool:
     return bool(toks) and all(_CODE_TOKEN_RE.match(t) for t in toks)
 
 
+_NOT_APPLY_RE = re.compile(r"\b(?:does|do|shall)\s+not\s+apply\s+to\s+the\s+following\b", re.I)
+
+
 def _codes_with_pos(text: str) -> list[tuple[int, str]]:
     """All codes in a note with their offsets: dotted codes, bare headings, chapters.
 
@@ -400,7 +403,12 @@ def _codes_with_pos(text: str) -> list[tuple[int, str]]:
         for h in _BARE_HEADING_RE.finditer(run):
             if not any(s <= h.start() < e for s, e, _lo, _hi in ranges):
                 found.append((base + h.start(), h.group(1)))
+    # "Heading X does not apply to the following: (i) articles classifiable in HTSUS chapters
+    # 72, 73 or 76; ..." names chapters a heading excludes, not its products
+    excluded = [m.end() for m in _NOT_APPLY_RE.finditer(text)]
     for m in _CHAPTER_RE.finditer(text):
+        if any(0 <= m.start() - end < 200 for end in excluded):
+            continue
         for c in re.findall(r"\d{1,2}", m.group(1)):
             if 1 <= int(c) <= 97:
                 found.append((m.start(1), f"{int(c):02d}"))

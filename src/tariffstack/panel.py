@@ -44,6 +44,7 @@ from .measures import Measure
 from .models import LAYER_ORDER, Layer
 from .rates import Rate, parse_rate
 from .schedule import Line, dotted, products
+from .store import CACHE_FORMAT
 
 PANEL_FORMAT = 1
 ADD_LAYERS: tuple[str, ...] = tuple(x for x in LAYER_ORDER if x != "mfn")
@@ -417,8 +418,8 @@ class Builder:
 # ---- the store on disk ----------------------------------------------------------------------
 @cache
 def code_fingerprint() -> str:
-    """Package version, panel format and the packaged legal data: a change means a full rebuild."""
-    h = hashlib.sha256(f"{__version__}:{PANEL_FORMAT}".encode())
+    """Package version, model and panel formats, packaged legal data: a change means a full rebuild."""
+    h = hashlib.sha256(f"{__version__}:{PANEL_FORMAT}:{CACHE_FORMAT}".encode())
     folder = resources.files("tariffstack").joinpath("data")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".csv"):

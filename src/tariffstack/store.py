@@ -28,7 +28,7 @@ from .measures import Measure, build_measures
 from .notes import NotesIndex
 from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5  # bump when parsing changes what a model holds
 
 
 @dataclass
@@ -239,8 +239,21 @@ def _resolve_scope(
             f"U.S. note {', '.join(missing or m.note_refs)} lists no product codes in the notes text "
             "available (chapter 99, 2026 rev 6)"
         )
+        if notes is not None and any(_certified(notes, r) for r in refs):
+            unmodelled[m.heading] = (
+                f"U.S. note {', '.join(m.note_refs)}: applies only to parts the importer of record "
+                "certifies for U.S. vehicle production or repair, which is not an input yet"
+            )
         return replace(m, scope="unknown")
     return replace(m, codes=frozenset(codes))
+
+
+def _certified(notes: NotesIndex, ref: str) -> bool:
+    """Whether a note subdivision applies only to goods an importer certifies for an end use."""
+    try:
+        return "certified by the importer" in notes.get(ref).text
+    except KeyError:
+        return False
 
 
 @cache

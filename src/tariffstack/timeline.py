@@ -153,14 +153,10 @@ def plot_timeline(tl: Timeline, out: Path | IO[bytes], fmt: str = "png") -> None
     """A step chart per origin with one stacked band per layer (matplotlib, no display)."""
     if fmt not in ("png", "svg"):
         raise BadInput(f"unknown plot format {fmt!r}: use png or svg")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no global state, safe in server threads
 
     n = len(tl.origins)
-    fig: Figure = plt.figure(figsize=(10, 1.0 + 2.4 * n), layout="constrained")
+    fig = Figure(figsize=(10, 1.0 + 2.4 * n), layout="constrained")
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     used = [name for name in LAYER_ORDER if any(name in s.layers for segs in tl.origins.values() for s in segs)]
     top = max([s.total_pct or 0.0 for segs in tl.origins.values() for s in segs] + [1.0])
@@ -181,4 +177,3 @@ def plot_timeline(tl: Timeline, out: Path | IO[bytes], fmt: str = "png") -> None
     axes[0].legend(loc="upper left", fontsize=8, ncols=min(len(used), 5))
     fig.suptitle(f"HTS {tl.hts10}: {tl.description[:80]}", fontsize=11)
     fig.savefig(out, format=fmt)
-    plt.close(fig)
