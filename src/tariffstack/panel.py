@@ -537,20 +537,14 @@ def _write_store(home: Path, tables: dict[str, pa.Table], meta: dict[str, Any],
         tmp_link = home / f".panel-link-{os.getpid()}"
         tmp_link.unlink(missing_ok=True)
         tmp_link.symlink_to(folder.name)
-        link = store_path(home)
-        previous = link.resolve() if link.is_symlink() else None
-        os.replace(tmp_link, link)
+        os.replace(tmp_link, store_path(home))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    # the previous store, and any folder an interrupted build left, are no longer linked
     for stale in home.glob("panel-*"):
-        if stale.is_dir() and stale != folder and (previous is None or stale == previous or _is_orphan(stale, link)):
+        if stale.is_dir() and stale != folder:
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _is_orphan(folder: Path, link: Path) -> bool:
-    """A folder left by an interrupted build (never linked)."""
-    return folder.resolve() != link.resolve()
 
 
 # ---- reading ---------------------------------------------------------------------------------
