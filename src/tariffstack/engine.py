@@ -142,9 +142,10 @@ class Engine:
 
     def on(self, heading: str, day: date) -> Measure | None:
         """The version of a heading in force on a day (``Model.measure_on``, cached per day)."""
-        if day not in self._by_heading:
-            self.active(day)
-        return self._by_heading[day].get(heading)
+        found = self._by_heading.get(day)
+        if found is None:  # not built yet, or cleared by another thread meanwhile
+            found = {m.heading: m for m in self.active(day)}
+        return found.get(heading)
 
     def _rules_for(self, origin: str, day: date) -> list[StackingRule]:
         key = (origin, day)
