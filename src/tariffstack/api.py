@@ -298,7 +298,7 @@ class Service:
             history.append({"revision": r.name, "until_revision": r.name,
                             "in_force_from": start.isoformat(), **cols})
         return {
-            "hts10": line.hts if len(line.digits) == 10 else f"{line.hts}.00",
+            "hts10": line.hts10,
             "hts": line.hts,
             "description": line.description,
             "path": list(line.path),
@@ -326,10 +326,7 @@ class Service:
             except TariffstackError as exc:
                 errors.append({"origin": c.iso2, "name": c.name, "message": str(exc)})
                 continue
-            layers: dict[str, float] = {}
-            for x in res.layers:
-                if not x.exempt and x.rate_pct is not None:
-                    layers[x.layer] = round(layers.get(x.layer, 0.0) + x.rate_pct, 4)
+            layers = res.layer_totals()
             rows.append({
                 "origin": c.iso2, "name": c.name, "total_pct": res.total_pct,
                 "total_additional_pct": res.total_additional_pct, "specific": list(res.specific),
@@ -341,7 +338,7 @@ class Service:
         totals = [r["total_pct"] for r in rows]
         lo, hi = (min(totals), max(totals)) if totals else (None, None)
         return {
-            "hts10": line.hts if len(line.digits) == 10 else f"{line.hts}.00",
+            "hts10": line.hts10,
             "description": line.description,
             "date": when.isoformat(),
             "layers": [n for n in LAYER_ORDER if any(n in r["layers"] for r in rows)],

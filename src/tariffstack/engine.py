@@ -57,6 +57,9 @@ class _Ctx:
     measures: list[Measure] | None = None   # the measures that can apply (None: all in force)
 
 
+_NO_LINE = Line("", "", 0, "", (), (), "", "", "", "", ())  # conditions never read the line
+
+
 def parse_hts(code: str) -> str:
     """Digits of a user-typed HTS code, or a specific error."""
     text = (code or "").strip()
@@ -147,7 +150,8 @@ class Engine:
             found = {m.heading: m for m in self.active(day)}
         return found.get(heading)
 
-    def _rules_for(self, origin: str, day: date) -> list[StackingRule]:
+    def rules_for(self, origin: str, day: date) -> list[StackingRule]:
+        """The 'does not apply together' stacking rules binding an origin on a day (cached)."""
         key = (origin, day)
         found = self._rules.get(key)
         if found is None:
@@ -179,7 +183,7 @@ class Engine:
             if why and self.country_ok(self.model.measure_on(h, day), country.iso2):
                 notes.append(f"{h} not evaluated: {why}")
         return RateResult(
-            hts10=line.hts if len(line.digits) == 10 else f"{line.hts}.00",
+            hts10=line.hts10,
             description=line.description,
             path=line.path,
             origin=country.iso2,
@@ -237,7 +241,7 @@ class Engine:
                ctx: _Ctx) -> list[Layer]:
         """Drop layers that a stacking rule (data/stacking.csv) says do not apply together."""
         removed: list[Layer] = []
-        for rule in self._rules_for(ctx.origin, ctx.day):
+        for rule in self.rules_for(ctx.origin, ctx.day):
             when = [m for m, *_ in by_layer.get(rule.when_layer, []) if rule.matches_when(m.layer, m.heading)]  # type: ignore[call-overload]
             if not when:
                 continue
@@ -307,6 +311,16 @@ class Engine:
         if s == "condition":
             return self._condition(m, ctx)
         return False
+
+    def inert(self, m: Measure, inputs: Inputs, day: date) -> bool:
+        """Whether a measure can apply to no product at all with these inputs on this day.
+
+        Unknown scopes never apply; condition scopes (donation, USMCA claim, in transit...)
+        depend only on the inputs and the day, not on the product or origin.
+        """
+        if m.scope == "unknown":
+            return True
+        return m.scope == "condition" and not self._condition(m, _Ctx(_NO_LINE, "", day, inputs, None))
 
     def _condition(self, m: Measure, ctx: _Ctx) -> bool:
         c, inp = m.condition, ctx.inputs
@@ -463,7 +477,7 @@ class Engine:
         self.check_date(day)
         from .schedule import products
 
-        return [ln.hts if len(ln.digits) == 10 else f"{ln.hts}.00" for ln in products(self.model.lines[self.model.revision_on(day)])]
+        return [ln.hts10 for ln in products(self.model.lines[self.model.revision_on(day)])]
 
     def search(self, query: str, limit: int = 20, on: date | str | None = None) -> list[SearchHit]:
         from .search import SearchIndex

@@ -84,6 +84,14 @@ class RateResult:
     def layer(self, name: LayerName) -> list[Layer]:
         return [x for x in self.layers if x.layer == name]
 
+    def layer_totals(self) -> dict[str, float]:
+        """Ad valorem percent per layer, summed over the layer's non-exempt entries."""
+        out: dict[str, float] = {}
+        for x in self.layers:
+            if not x.exempt and x.rate_pct is not None:
+                out[x.layer] = round(out.get(x.layer, 0.0) + x.rate_pct, 4)
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "hts10": self.hts10,

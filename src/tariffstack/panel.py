@@ -39,14 +39,13 @@ from . import __version__, countries
 from .engine import Engine, Inputs, parse_date, parse_hts
 from .errors import BadInput, DataError, DateOutOfRange, UnknownProduct
 from .files import atomic_path
-from .legal import load_stacking
 from .measures import Measure
 from .models import LAYER_ORDER, Layer
 from .rates import Rate, parse_rate
 from .schedule import Line, dotted, products
 from .store import CACHE_FORMAT
 
-PANEL_FORMAT = 1
+PANEL_FORMAT = 2
 ADD_LAYERS: tuple[str, ...] = tuple(x for x in LAYER_ORDER if x != "mfn")
 LIST_SCOPES = ("list", "footnote")
 MEMO = "memo.pickle"
@@ -113,7 +112,7 @@ class _Class:
     other: list[Measure]            # non-list measures whose country terms take the origin in
     listed: frozenset[str]          # vkeys of list/footnote measures that do
     other_key: frozenset[str]
-    rules: tuple[int, ...]
+    rules: tuple[str, ...]          # ids of the stacking rules that bind these origins
     column2: bool
     mfn_dependent: bool
     id: int = -1                    # the same id for the same terms in every interval
@@ -151,7 +150,6 @@ class Builder:
         self.evaluations = 0
         self.countries = [c.iso2 for c in countries.all_countries()]
         self.column2 = countries.GROUPS.get("GN3B", frozenset())
-        self.rules = load_stacking()
         versions = [v for vs in self.model.measures.values() for v in vs if v.scope in LIST_SCOPES]
         self.code_index: dict[str, list[str]] = {}
         self.foot_index: dict[str, list[str]] = {}
@@ -226,18 +224,19 @@ class Builder:
         for m in active:
             terms.setdefault((m.countries, m.excluded_countries), []).append(m)
         term_list = list(terms.items())
+        # measures no product can meet with the panel's default inputs leave the classes alone
+        inert = {id(m) for m in active if self.engine.inert(m, Inputs(), day)}
         by_key: dict[tuple[Any, ...], list[str]] = {}
         for iso in self.countries:
             passing = tuple(
                 k for k, ((named, excluded), _) in enumerate(term_list)
                 if (named is None or iso in named) and iso not in excluded
             )
-            rules = tuple(j for j, r in enumerate(self.rules) if r.effect == "not_applied" and r.in_force(iso, day))
+            rules = tuple(r.id for r in self.engine.rules_for(iso, day))
             by_key.setdefault((passing, rules, iso in self.column2), []).append(iso)
         out: list[_Class] = []
         for (passing, rules, col2), members in by_key.items():
-            # with default inputs, condition-scoped and unknown-scope measures never apply
-            ms = [m for k in passing for m in term_list[k][1] if m.scope not in ("condition", "unknown")]
+            ms = [m for k in passing for m in term_list[k][1] if id(m) not in inert]
             other = sorted((m for m in ms if m.scope not in LIST_SCOPES), key=lambda m: self.pos[id(m)])
             listed = frozenset(_vkey(m) for m in ms if m.scope in LIST_SCOPES)
             cls = _Class(
@@ -286,7 +285,7 @@ class Builder:
             seen_products: set[str] = set()
             sig_products = {}
             for ln in self._products(model.revision_on(start), lines):
-                hts10 = ln.hts if len(ln.digits) == 10 else f"{ln.hts}.00"
+                hts10 = ln.hts10
                 sig = self.sigs.get(self._signature(ln, active_listed))
                 gp, op = _pct(ln.general), _pct(ln.other)
                 mk = self.mfn_keys.get((gp, op))

@@ -81,6 +81,11 @@ class Line:
     footnotes: tuple[str, ...] = field(default=())
 
     @property
+    def hts10(self) -> str:
+        """The 10-digit code an importer declares (an 8-digit line without children ends .00)."""
+        return self.hts if len(self.digits) == 10 else f"{self.hts}.00"
+
+    @property
     def full_path(self) -> tuple[str, ...]:
         return (*self.path, self.description)
 

@@ -141,10 +141,7 @@ def timeline(engine: Engine, code: str, origins: list[str], start: date | str | 
 def _segment(res: RateResult | None, day: date, until: date, changes: list[str]) -> Segment:
     if res is None:
         return Segment(day, until, None, {}, [], None, changes or ["not in the schedule"])
-    layers: dict[str, float] = {}
-    for x in res.layers:
-        if not x.exempt and x.rate_pct is not None:
-            layers[x.layer] = round(layers.get(x.layer, 0.0) + x.rate_pct, 4)
+    layers = res.layer_totals()
     heads = [x.heading for x in res.layers if not x.exempt and x.heading]
     return Segment(day, until, res.total_pct, layers, heads, res.revision, changes)
 
