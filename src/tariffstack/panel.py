@@ -184,25 +184,20 @@ class Builder:
             if self.groups.get(tuple(sorted(members[gid]))) != gid:
                 raise DataError("the panel's groups table is not dense: run 'tariffstack build --full'")
         edge = since - ONE_DAY
-        for name, out, open_rows, content_cols in (
-            ("products", self.done_products, self.open.products, PRODUCT_CONTENT),
-            ("regimes", self.done_regimes, self.open.regimes, REGIME_CONTENT),
+        for name, open_rows, content_cols in (
+            ("products", self.open.products, PRODUCT_CONTENT),
+            ("regimes", self.open.regimes, REGIME_CONTENT),
         ):
-            # rows closed before the edge stay as they are (in Arrow); only open ones become Python
+            # rows closed before the edge stay as they are (in Arrow); rows reaching it are cut
+            # there and kept open, in Python, for the walk to extend
             table = seed[name].filter(pc.less(seed[name]["valid_from"], pa.scalar(since, pa.date32())))
             ends = table["valid_until"]
             self.kept[name] = table.filter(pc.less(ends, pa.scalar(edge, pa.date32())))
             cols = table.filter(pc.greater_equal(ends, pa.scalar(edge, pa.date32()))).to_pydict()
-            n = len(cols["valid_from"])
-            contents = list(zip(*(cols[c] for c in content_cols), strict=True))
-            extras = cols["revision"] if name == "products" else [None] * n
-            for content, vf, vu, extra in zip(contents, cols["valid_from"], cols["valid_until"], extras, strict=True):
-                if vf >= since:
-                    continue
-                if vu >= edge:
-                    open_rows[content[0] if name == "products" else content] = [content, vf, edge, extra]
-                else:
-                    out.append([content, vf, vu, extra])
+            contents = zip(*(cols[c] for c in content_cols), strict=True)
+            extras = cols["revision"] if name == "products" else [None] * len(cols["valid_from"])
+            for content, vf, extra in zip(contents, cols["valid_from"], extras, strict=True):
+                open_rows[content[0] if name == "products" else content] = [content, vf, edge, extra]
 
     # ---- the walk -------------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> dict[str, pa.Table]:
