@@ -1,0 +1,1 @@
+"""The law as data: the reviewed heading registry and what the engine reads from it."""
