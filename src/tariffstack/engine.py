@@ -178,10 +178,7 @@ class Engine:
         specific = tuple(x.specific for x in layers if x.specific and not x.exempt)
         if mfn_layer.rate_pct is None:
             notes.append(f"MFN rate text {mfn_rate.text!r} could not be computed as a percent")
-        for h in sorted({m.heading for m in self.active(day) if m.scope == "unknown" and m.imposes}):
-            why = self.model.unmodelled.get(h)
-            if why and self.country_ok(self.model.measure_on(h, day), country.iso2):
-                notes.append(f"{h} not evaluated: {why}")
+        notes.extend(self.not_evaluated(line, country.iso2, day, inputs))
         return RateResult(
             hts10=line.hts10,
             description=line.description,
@@ -198,6 +195,19 @@ class Engine:
             de_minimis=self.de_minimis(country.iso2, day, inputs.value_usd) if inputs.value_usd is not None else None,
             inputs=_inputs_json(inputs),
         )
+
+    def not_evaluated(self, line: Line, origin: str, day: date, inputs: Inputs) -> list[str]:
+        """One note per heading in force that could concern this product and origin but that the
+        registry does not model (its reach or condition cannot be established)."""
+        ctx = _Ctx(line, origin, day, inputs, None)
+        out = []
+        for m in self.active(day):
+            if m.unevaluated is None or not self.country_ok(m, origin):
+                continue
+            if m.scope != "unknown" and not self._product_in(m, ctx):
+                continue
+            out.append(f"{m.heading} not evaluated: {m.unevaluated}")
+        return sorted(set(out))
 
     def additional(self, line: Line, origin: str, day: date, inputs: Inputs, mfn_rate: Rate,
                    notes: list[str], measures: Iterable[Measure] | None = None) -> list[Layer]:
@@ -294,33 +304,37 @@ class Engine:
         return origin not in m.excluded_countries
 
     def _in_scope(self, m: Measure, ctx: _Ctx) -> bool:
-        s = m.scope
+        """Whether the product is in the heading's scope and the heading's condition holds."""
+        return self._product_in(m, ctx) and (m.condition is None or self._condition(m, ctx))
+
+    def _product_in(self, m: Measure, ctx: _Ctx) -> bool:
+        s, d = m.scope, ctx.line.digits
+        if m.except_codes and any(d[:k] in m.except_codes for k in range(1, len(d) + 1)):
+            return False
         if s == "all":
             return True
         if s == "footnote":
             return m.heading in ctx.line.see
         if s == "list":
-            d, codes = ctx.line.digits, m.codes
-            return any(d[:k] in codes for k in range(1, len(d) + 1))
+            return any(d[:k] in m.codes for k in range(1, len(d) + 1)) or (
+                m.by_footnote and m.heading in ctx.line.see)
         if s.startswith("layer:"):
             layer = s.split(":", 1)[1]
             return any(
                 o.layer == layer and o.imposes and o.heading != m.heading and self._applies(o, ctx)
                 for o in (self.active(ctx.day) if ctx.measures is None else ctx.measures)
             )
-        if s == "condition":
-            return self._condition(m, ctx)
         return False
 
     def inert(self, m: Measure, inputs: Inputs, day: date) -> bool:
         """Whether a measure can apply to no product at all with these inputs on this day.
 
-        Unknown scopes never apply; condition scopes (donation, USMCA claim, in transit...)
-        depend only on the inputs and the day, not on the product or origin.
+        Headings the registry does not model never apply; conditions (donation, USMCA claim,
+        in transit...) depend only on the inputs and the day, not on the product or origin.
         """
-        if m.scope == "unknown":
+        if m.unevaluated is not None or m.scope == "unknown":
             return True
-        return m.scope == "condition" and not self._condition(m, _Ctx(_NO_LINE, "", day, inputs, None))
+        return m.condition is not None and not self._condition(m, _Ctx(_NO_LINE, "", day, inputs, None))
 
     def _condition(self, m: Measure, ctx: _Ctx) -> bool:
         c, inp = m.condition, ctx.inputs
@@ -349,8 +363,10 @@ class Engine:
         if key in ctx.memo:
             return ctx.memo[key]
         ctx.memo[key] = False  # guards against cycles of mutual exceptions
+        if m.unevaluated is not None:
+            return False
         ok = self.country_ok(m, ctx.origin) and self._in_scope(m, ctx) and self._mfn_ok(m, ctx)
-        if ok and m.imposes and m.scope != "condition" and self._in_transit(m, ctx):
+        if ok and m.imposes and m.condition != "in_transit" and self._in_transit(m, ctx):
             ctx.blocked[m.heading] = "in-transit"
             ok = False
         if ok:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -55,21 +55,43 @@ class LegalEvent:
     citation: str
     summary: str
 
-    def apply(self, m: Measure) -> Measure:
-        """The measure as this event leaves it (unchanged when the event does not concern it)."""
+    def apply(self, m: Measure) -> list[Measure]:
+        """The measure as this event leaves it: unchanged, re-dated, ended, or cut in pieces.
+
+        A ``rate`` event sets the rate for the days from ``effective`` to ``end`` (inclusive)
+        that the version covers, so the printed rate stays in force outside that period.
+        """
         if not _headings_match(self.headings, m.heading, m.layer, self.layer):
-            return m
+            return [m]
         if self.action in ("terminate", "suspend"):
             if m.start >= self.effective:
-                return replace(m, status="terminated", start_source=f"{m.start_source}; ended by {self.citation}")
+                return [replace(m, status="terminated", start_source=f"{m.start_source}; ended by {self.citation}")]
             if m.end is None or m.end > self.effective:
-                return replace(
+                return [replace(
                     m, end=self.effective,
                     start_source=f"{m.start_source}; ends {self.effective:%B %-d, %Y} ({self.citation})",
-                )
+                )]
         if self.action == "start" and m.start > self.effective and m.revision_index >= 0:
-            return replace(m, start=self.effective, start_source=f"effective {self.effective:%B %-d, %Y} ({self.citation})")
-        return m
+            return [replace(m, start=self.effective, start_source=f"effective {self.effective:%B %-d, %Y} ({self.citation})")]
+        if self.action == "rate" and self.rate_pct is not None:
+            return self._rate(m, self.rate_pct)
+        return [m]
+
+    def _rate(self, m: Measure, pct: float) -> list[Measure]:
+        lo = max(m.start, self.effective)
+        hi = m.end if self.end is None else (
+            self.end + timedelta(days=1) if m.end is None else min(m.end, self.end + timedelta(days=1)))
+        if hi is not None and hi <= lo:
+            return [m]
+        duty = replace(m.duty, pct=pct, text=f"{pct:g}% ({self.citation})", specific=())
+        pieces = []
+        if m.start < lo:
+            pieces.append(replace(m, end=lo))
+        pieces.append(replace(m, start=lo, end=hi, duty=duty,
+                              start_source=f"rate {pct:g}% from {lo:%B %-d, %Y} ({self.citation})"))
+        if hi is not None and (m.end is None or hi < m.end):
+            pieces.append(replace(m, start=hi))
+        return pieces
 
 
 def data_rows(name: str) -> list[dict[str, str]]:

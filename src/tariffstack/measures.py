@@ -128,6 +128,12 @@ def family_for(heading: str) -> Family | None:
     return min(found, key=lambda f: f.width) if found else None
 
 
+def _bare_family(heading: str) -> Family:
+    """A heading outside every family row: only the registry says what it is."""
+    return Family(first=heading, last=heading, layer="other", scope="unknown", countries=None,
+                  citation="HTS chapter 99, subchapter III", summary=f"Heading {heading}")
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     """One version of a Chapter 99 heading, in force from ``start`` until ``end`` (exclusive)."""
@@ -153,6 +159,10 @@ class Measure:
     mfn_condition: tuple[str, float] | None   # ("ge"|"lt", percent)
     loaded_before: date | None
     entered_before: date | None
+    except_codes: frozenset[str] = frozenset()  # digit prefixes taken out of the scope
+    by_footnote: bool = False                 # a list scope that also takes lines citing it
+    unevaluated: str | None = None            # why the registry does not model it (never applies)
+    record: str = ""                          # the registry row it was read with (file:line)
 
     @property
     def imposes(self) -> bool:
@@ -308,9 +318,7 @@ def build_measures(
             if last_key.get(h) == key:
                 continue
             last_key[h] = key
-            fam = family_for(h)
-            if fam is None:
-                continue
+            fam = family_for(h) or _bare_family(h)
             start, source = _start_of(h, rev, cr)
             m = _measure(h, line, rev, start, source, fam)
             _close_previous(out.setdefault(h, []), m.start)

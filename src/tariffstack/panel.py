@@ -74,6 +74,16 @@ def _vkey(m: Measure) -> str:
     return f"{m.heading}@{m.start.isoformat()}#{m.revision}"
 
 
+def _xkey(m: Measure) -> str:
+    """The signature mark of products a version excepts from its scope."""
+    return "!" + _vkey(m)
+
+
+def _marks(m: Measure) -> list[str]:
+    """The signature keys a version contributes: its own (list scopes) and its exceptions'."""
+    return ([_vkey(m)] if m.scope in LIST_SCOPES else []) + ([_xkey(m)] if m.except_codes else [])
+
+
 def _mfn_dependent(m: Measure) -> bool:
     return m.mfn_condition is not None or m.duty.kind == "floor"
 
@@ -150,15 +160,17 @@ class Builder:
         self.evaluations = 0
         self.countries = [c.iso2 for c in countries.all_countries()]
         self.column2 = countries.GROUPS.get("GN3B", frozenset())
-        versions = [v for vs in self.model.measures.values() for v in vs if v.scope in LIST_SCOPES]
         self.code_index: dict[str, list[str]] = {}
         self.foot_index: dict[str, list[str]] = {}
-        for v in versions:
+        for v in (v for vs in self.model.measures.values() for v in vs):
             if v.scope == "list":
                 for c in v.codes:
                     self.code_index.setdefault(c, []).append(_vkey(v))
-            else:
+            if v.scope == "footnote" or v.by_footnote:
                 self.foot_index.setdefault(v.heading, []).append(_vkey(v))
+            # products a heading takes out of its scope are part of their signature too
+            for c in v.except_codes:
+                self.code_index.setdefault(c, []).append(_xkey(v))
         self._matches: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
         self.pos: dict[int, int] = {}
         self._product_lists: dict[int, list[Line]] = {}
@@ -233,7 +245,7 @@ class Builder:
         for (passing, rules, col2), members in by_key.items():
             ms = [m for k in passing for m in term_list[k][1] if id(m) not in inert]
             other = sorted((m for m in ms if m.scope not in LIST_SCOPES), key=lambda m: self.pos[id(m)])
-            listed = frozenset(_vkey(m) for m in ms if m.scope in LIST_SCOPES)
+            listed = frozenset(k for m in ms for k in _marks(m))
             cls = _Class(
                 rep=members[0], members=members, other=other, listed=listed,
                 other_key=frozenset(_vkey(m) for m in other), rules=rules, column2=col2,
@@ -266,7 +278,7 @@ class Builder:
         active = engine.active(start)
         self.pos = {id(m): k for k, m in enumerate(active)}  # order of the engine's walk
         by_vkey = {_vkey(m): m for m in active if m.scope in LIST_SCOPES}
-        active_listed = frozenset(by_vkey)
+        active_listed = frozenset(k for m in active for k in _marks(m))
         rev = model.revisions[model.revision_on(start)].name
         lines = model.lines[model.revision_on(start)]
         classes = self._classes(start, active)
@@ -347,7 +359,7 @@ class Builder:
         if found is not None:
             return found
         self.evaluations += 1
-        cands = sorted([*cls.other, *(by_vkey[v] for v in listed)], key=lambda m: self.pos[id(m)])
+        cands = sorted([*cls.other, *(by_vkey[v] for v in listed if v in by_vkey)], key=lambda m: self.pos[id(m)])
         _, rate = self.engine.mfn(line, cls.rep, day)
         layers = self.engine.additional(line, cls.rep, day, Inputs(), rate, [], measures=cands)
         found = self.memo[key] = self._stack_id(layers)

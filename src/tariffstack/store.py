@@ -25,10 +25,12 @@ from .changes import ChangeRecord, load_change_records
 from .errors import DataError
 from .legal import LegalEvent, data_rows, load_events, load_stacking
 from .measures import Measure, build_measures
+from .law.apply import apply_registry, first_printed
+from .law.registry import law_fingerprint, load_registry
 from .notes import NotesIndex
 from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
 
-CACHE_FORMAT = 5  # bump when parsing changes what a model holds
+CACHE_FORMAT = 6  # bump when parsing changes what a model holds
 
 
 @dataclass
@@ -95,7 +97,7 @@ class Model:
 
 
 def _fingerprint(hts_dir: Path, revisions: list[Revision]) -> str:
-    h = hashlib.sha256(f"{__version__}:{CACHE_FORMAT}:{hts_dir.resolve()}".encode())
+    h = hashlib.sha256(f"{__version__}:{CACHE_FORMAT}:{hts_dir.resolve()}:{law_fingerprint()}".encode())
     for r in revisions:
         st = r.json_path.stat()
         h.update(f"{r.name}:{r.sha256}:{st.st_size}:{st.st_mtime_ns}".encode())
@@ -156,12 +158,9 @@ def build_model(
     else:
         notes = NotesIndex.load(notes_file) if notes_file else None
     events = load_events()
-    unmodelled: dict[str, str] = {}
-    for h, versions in measures.items():
-        latest = versions[-1].note_refs
-        measures[h] = [
-            _apply_events(_resolve_scope(v, notes, unmodelled, latest), events) for v in versions
-        ]
+    measures = {h: [p for v in versions for p in _apply_events(v, events)] for h, versions in measures.items()}
+    printed = first_printed((r.name, hs) for r, hs in zip(revisions, headings, strict=True))
+    measures, unmodelled = apply_registry(measures, load_registry(), notes, printed)
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
                  notes=notes, notes_key=notes_key)
 
@@ -197,89 +196,12 @@ def _reusable(base: Model | None, revisions: list[Revision]) -> int:
     return n
 
 
-def _resolve_scope(
-    m: Measure, notes: NotesIndex | None, unmodelled: dict[str, str], latest_refs: tuple[str, ...] = ()
-) -> Measure:
-    """Fill a list scope with the product codes of the notes it cites.
-
-    An exempting heading of a country-wide family that cites a deep note subdivision (e.g.
-    2(v)(iii)(b), 2(v)(xx)) exempts that subdivision's product list when it has one, else the
-    whole origin (as 9903.01.26 does for Canada under 2(v)(iv)).
-    """
-    if m.scope == "all" and m.exempts and notes is not None:
-        # notes are renumbered over time; the newest version of the heading cites the
-        # subdivision's current number, which is what the notes text at hand uses
-        for cited in (m.note_refs, latest_refs):
-            codes_all: set[str] = set()
-            for ref in (r for r in cited if r.count("(") >= 2):
-                try:
-                    codes_all |= notes.codes(ref)
-                except KeyError:
-                    continue
-            if codes_all:
-                return replace(m, scope="list", codes=frozenset(codes_all))
-        return m
-    if m.scope != "list" or not m.note_refs:
-        return m
-    codes = set(m.codes)
-    missing: list[str] = []
-    refs, stand_ins = _aliased(m.heading, m.note_refs)
-    if stand_ins:
-        m = replace(m, start_source=f"{m.start_source}; scope: {stand_ins}")
-    for ref in refs:
-        if notes is None:
-            missing.append(ref)
-            continue
-        try:
-            codes |= notes.codes(ref)
-        except KeyError:
-            missing.append(ref)
-    if not codes:
-        unmodelled[m.heading] = (
-            f"U.S. note {', '.join(missing or m.note_refs)} lists no product codes in the notes text "
-            "available (chapter 99, 2026 rev 6)"
-        )
-        if notes is not None and any(_certified(notes, r) for r in refs):
-            unmodelled[m.heading] = (
-                f"U.S. note {', '.join(m.note_refs)}: applies only to parts the importer of record "
-                "certifies for U.S. vehicle production or repair, which is not an input yet"
-            )
-        return replace(m, scope="unknown")
-    return replace(m, codes=frozenset(codes))
-
-
-def _certified(notes: NotesIndex, ref: str) -> bool:
-    """Whether a note subdivision applies only to goods an importer certifies for an end use."""
-    try:
-        return "certified by the importer" in notes.get(ref).text
-    except KeyError:
-        return False
-
-
-@cache
-def _aliases() -> list[tuple[str, str, str, str, str]]:
-    return [(r["first"], r["last"], r["ref"], r["use"], r["reason"]) for r in data_rows("note_aliases.csv")]
-
-
-def _aliased(heading: str, refs: tuple[str, ...]) -> tuple[list[str], str]:
-    """Note references to read, after mapping subdivisions deleted before the notes at hand."""
-    out: list[str] = []
-    reasons: list[str] = []
-    for ref in refs:
-        hit = next((a for a in _aliases() if a[0] <= heading <= a[1] and a[2] == ref), None)
-        if hit is None:
-            out.append(ref)
-            continue
-        if hit[3] != "-":
-            out.extend(hit[3].split(";"))
-            reasons.append(hit[4])
-    return out, "; ".join(dict.fromkeys(reasons))
-
-
-def _apply_events(m: Measure, events: list[LegalEvent]) -> Measure:
+def _apply_events(m: Measure, events: list[LegalEvent]) -> list[Measure]:
+    """A version as the legal events leave it: possibly cut into pieces (a rate for a period)."""
+    pieces = [m]
     for e in events:
-        m = e.apply(m)
-    return m
+        pieces = [q for p in pieces for q in e.apply(p)]
+    return pieces
 
 
 def _previous(folder: Path) -> Model | None:

@@ -246,12 +246,14 @@ def load_registry() -> Registry:
     return Registry(r for name, text in registry_files() for r in read_file(name, text))
 
 
-def fingerprint() -> str:
-    """A checksum of the registry files: the model cache depends on them."""
+def law_fingerprint() -> str:
+    """A checksum of every packaged legal data file: a compiled model depends on all of them."""
     import hashlib
 
     h = hashlib.sha256()
-    for name, text in registry_files():
+    data = resources.files("tariffstack").joinpath("data")
+    files = [(p.name, p.read_text(encoding="utf-8")) for p in data.iterdir() if p.name.endswith(".csv")]
+    for name, text in sorted(files) + [(f"registry/{n}", t) for n, t in registry_files()]:
         h.update(name.encode())
         h.update(text.encode())
     return h.hexdigest()[:16]

@@ -1,0 +1,172 @@
+"""Read each parsed heading version through its registry records.
+
+The parser dates every version of a heading and reads its rate and exceptions; the registry says
+who pays and for what. This module combines them: each version is cut to the periods of its
+records, and each piece takes the record's layer, countries, product scope, condition and
+citation. A heading printed in a revision with no record stops the build, and so does a record
+whose role contradicts the printed rate or whose note lists no products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from functools import cache
+
+from ..errors import DataError
+from ..legal import data_rows
+from ..measures import Family, Measure
+from ..notes import NotesIndex
+from .registry import Record, Registry
+
+STAND_IN_NOTES = "chapter 99, 2026 rev 6"
+
+
+@cache
+def _aliases() -> tuple[tuple[str, str, str, str, str], ...]:
+    return tuple((r["first"], r["last"], r["ref"], r["use"], r["reason"]) for r in data_rows("note_aliases.csv"))
+
+
+def aliased(heading: str, refs: Iterable[str]) -> tuple[list[str], str]:
+    """Note references to read, after mapping subdivisions deleted before the notes at hand."""
+    out: list[str] = []
+    reasons: list[str] = []
+    for ref in refs:
+        hit = next((a for a in _aliases() if a[0] <= heading <= a[1] and a[2] == ref), None)
+        if hit is None:
+            out.append(ref)
+            continue
+        if hit[3] != "-":
+            out.extend(hit[3].split(";"))
+            reasons.append(hit[4])
+    return out, "; ".join(dict.fromkeys(reasons))
+
+
+def missing_records(registry: Registry, printed: dict[str, str]) -> list[str]:
+    """Headings printed in some revision (heading -> first revision) with no registry record."""
+    return [f"{h} (first in {rev})" for h, rev in sorted(printed.items()) if h not in registry]
+
+
+def _codes(r: Record, terms: tuple[str, ...], notes: NotesIndex | None, what: str) -> tuple[set[str], str]:
+    """Digit prefixes of the ``code:`` and ``note:`` terms (with note aliases), and any stand-in."""
+    codes = r.codes(terms)
+    refs, stand_ins = aliased(r.heading, r.notes(terms))
+    for ref in refs:
+        if notes is None:
+            raise DataError(f"{r.where}: {what} cite U.S. note {ref} but no Chapter 99 notes text is at hand")
+        try:
+            found = notes.codes(ref)
+        except KeyError:
+            raise DataError(f"{r.where}: {what}: U.S. note {ref} is not in the notes text ({STAND_IN_NOTES})") from None
+        if not found:
+            raise DataError(f"{r.where}: {what}: U.S. note {ref} lists no product codes in the notes text")
+        codes |= found
+    return codes, stand_ins
+
+
+def _role_ok(r: Record, m: Measure) -> bool:
+    if m.status != "active":
+        return True  # a terminated or suspended version imposes nothing either way
+    kind = m.duty.kind
+    if r.role == "exempt":
+        return m.exempts
+    if r.role == "floor":
+        return kind == "floor"
+    return kind in ("plus", "absolute") and m.duty.parsed
+
+
+def read_through(m: Measure, records: list[Record], notes: NotesIndex | None) -> list[Measure]:
+    """The pieces of one version that records cover, each read as its record says."""
+    out: list[Measure] = []
+    for r in records:
+        span = r.covers(m.start, m.end)
+        if span is None:
+            continue
+        if r.status == "historical":
+            continue
+        if r.status == "modelled" and not _role_ok(r, m):
+            raise DataError(
+                f"{r.where}: {r.heading}: role {r.role!r} contradicts the rate printed in {m.revision} "
+                f"({m.duty.text!r})"
+            )
+        lo, hi = span
+        fam = Family(first=r.heading, last=r.heading, layer=r.layer, scope=m.family.scope,  # type: ignore[arg-type]
+                     countries=r.countries, citation=r.citation, summary=m.family.summary)
+        source = m.start_source
+        if lo != m.start:
+            source = f"from {lo:%B %-d, %Y} per the heading registry ({r.citation})"
+        scope, codes, by_footnote = "unknown", frozenset[str](), False
+        terms = r.products
+        if "all" in terms:
+            scope = "all"
+        elif any(t.startswith("layer:") for t in terms):
+            scope = next(t for t in terms if t.startswith("layer:"))
+        elif "none" not in terms:
+            found, stand_ins = _codes(r, terms, notes, "products")
+            if found:
+                scope, codes, by_footnote = "list", frozenset(found), "footnote" in terms
+            elif "footnote" in terms:
+                scope = "footnote"
+            if stand_ins:
+                source = f"{source}; scope: {stand_ins}"
+        except_codes, _ = _codes(r, r.except_products, notes, "except_products")
+        piece = replace(
+            m, start=lo, end=hi, start_source=source, layer=r.layer, family=fam,  # type: ignore[arg-type]
+            countries=r.countries, excluded_countries=r.except_countries, scope=scope, codes=codes,
+            by_footnote=by_footnote, except_codes=frozenset(except_codes), condition=r.condition,
+            unevaluated=None if r.status == "modelled" else r.reason, record=r.where,
+        )
+        out.append(piece)
+    return out
+
+
+def apply_registry(measures: dict[str, list[Measure]], registry: Registry, notes: NotesIndex | None,
+                   printed: dict[str, str]) -> tuple[dict[str, list[Measure]], dict[str, str]]:
+    """Every version read through the registry, and the not-evaluated headings with why."""
+    missing = missing_records(registry, printed)
+    if missing:
+        raise DataError(
+            f"{len(missing)} Chapter 99 heading(s) have no record in the heading registry "
+            f"(src/tariffstack/data/registry): {', '.join(missing[:12])}"
+            + (" ..." if len(missing) > 12 else "")
+            + "; review them ('tariffstack registry propose' prints rows to start from)"
+        )
+    unknown = sorted(h for h in registry.by_heading if h not in printed)
+    if unknown:
+        first = registry.get(unknown[0])[0]
+        raise DataError(f"{first.where}: heading {unknown[0]} appears in no revision")
+    out: dict[str, list[Measure]] = {}
+    unmodelled: dict[str, str] = {}
+    errors: list[str] = []
+    for h, versions in measures.items():
+        records = registry.get(h)
+        try:
+            pieces = [p for v in versions for p in read_through(v, records, notes)]
+        except DataError as exc:
+            errors.append(str(exc))
+            continue
+        for r in records:
+            if r.status == "not_evaluated":
+                unmodelled[h] = r.reason
+        if pieces:
+            out[h] = sorted(pieces, key=lambda v: (v.start, v.revision_index))
+    if errors:
+        raise DataError(f"the heading registry has {len(errors)} bad record(s): " + "; ".join(errors[:20])
+                        + (" ..." if len(errors) > 20 else ""))
+    return out, unmodelled
+
+
+def first_printed(headings_by_rev: Iterable[tuple[str, dict[str, object]]]) -> dict[str, str]:
+    """heading -> name of the first revision printing it (8-digit 9903 lines only)."""
+    out: dict[str, str] = {}
+    for rev, lines in headings_by_rev:
+        for d in lines:
+            if len(d) == 8 and d.startswith("9903"):
+                out.setdefault(f"{d[:4]}.{d[4:6]}.{d[6:]}", rev)
+    return out
+
+
+def in_force(m: Measure, day: date) -> bool:
+    """Whether a version is the law on a day (the registry never applies what it does not model)."""
+    return m.status == "active" and m.unevaluated is None and m.start <= day and (m.end is None or day < m.end)
