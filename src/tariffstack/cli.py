@@ -95,25 +95,47 @@ def make_inputs(row: dict[str, str | None]) -> Inputs:
     )
 
 
-def _render(res: RateResult) -> None:
-    out.print(f"[bold]{res.hts10}[/bold]  {' > '.join((*res.path, res.description))}")
-    out.print(f"Origin {res.origin_name} ({res.origin}), entered {res.entry_date.isoformat()}, HTS {res.revision}")
-    t = Table(show_lines=False)
-    for col in ("layer", "rate", "heading", "in force", "why"):
-        t.add_column(col, overflow="fold")
+def _render(res: RateResult, explain: bool = False) -> None:
+    """The stack as a table that stays one line per layer at 80 columns; ``explain`` adds why."""
+    out.print(f"[bold]{res.hts10}[/bold]  {res.description}", overflow="ellipsis", no_wrap=not explain)
+    out.print(f"{res.origin_name} ({res.origin}), entered {res.entry_date.isoformat()}, HTS {res.revision}")
+    rows = [("layer", "rate", "heading", "since", "why")]
     for x in res.layers:
         rate = "exempt" if x.exempt else (f"{x.rate_pct:g}%" if x.rate_pct is not None else "")
         if x.specific:
             rate = f"{rate} + {x.specific}" if rate else x.specific
-        span = ""
-        if x.effective_from:
-            span = f"{x.effective_from.isoformat()} ->" + (f" {x.effective_to.isoformat()}" if x.effective_to else "")
-        t.add_row(x.layer, rate, x.heading or "", span, x.reason + (f" [{x.applies_to}]" if x.applies_to else ""))
-    out.print(t)
+        since = x.in_force_since or x.effective_from
+        rows.append((x.layer, rate, x.heading or "", since.isoformat() if since else "",
+                     (x.summary or x.reason) + (f" [{x.applies_to}]" if x.applies_to else "")))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    room = max(20, out.width - sum(widths) - 4)
+    for k, r in enumerate(rows):
+        cells = [c.ljust(w) if i != 1 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False))]
+        why = r[4] if len(r[4]) <= room else r[4][: room - 1].rsplit(" ", 1)[0] + "…"
+        out.print(" ".join([*cells, why]), style="bold" if k == 0 else None, highlight=False, markup=False)
     extra = f" + {' + '.join(res.specific)}" if res.specific else ""
     out.print(f"[bold]Total: {res.total_pct:g}%{extra}[/bold] (additional duties {res.total_additional_pct:g}%)")
-    for n in res.notes:
-        out.print(f"[yellow]note:[/yellow] {n}")
+    if explain:
+        out.print("\n[bold]Product[/bold]: " + " > ".join((*res.path, res.description)))
+        for x in res.layers:
+            span = f"in force since {x.in_force_since.isoformat()}; " if x.in_force_since else ""
+            if x.effective_from:
+                span += f"this version {x.effective_from.isoformat()} to {x.effective_to.isoformat() if x.effective_to else 'now'}"
+            out.print(f"\n[bold]{x.layer} {x.heading or ''}[/bold] {span}")
+            out.print(f"  {x.reason}" + (f" Applies to {x.applies_to}." if x.applies_to else ""))
+            if x.source:
+                out.print(f"  Source: {x.source}")
+        for n in res.notes:
+            out.print(f"[yellow]note:[/yellow] {n}")
+    else:
+        unevaluated = [n for n in res.notes if " not evaluated: " in n]
+        for n in res.notes:
+            if n not in unevaluated:
+                out.print(f"[yellow]note:[/yellow] {n}", overflow="ellipsis", no_wrap=True)
+        if unevaluated:
+            heads = ", ".join(n.split(" ", 1)[0] for n in unevaluated[:4]) + (" ..." if len(unevaluated) > 4 else "")
+            out.print(f"[yellow]not evaluated[/yellow] ({len(unevaluated)}): {heads}; --explain says why",
+                      overflow="ellipsis", no_wrap=True)
     if res.de_minimis:
         out.print(f"de minimis: {res.de_minimis.reason} ({res.de_minimis.source})")
 
@@ -153,11 +175,12 @@ def _batch_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None] | str]]
 @click.option("--value", "value_usd", type=float, help="Customs value in USD (de minimis check).")
 @click.option("--batch", type=click.Path(path_type=Path), help="CSV of queries: hts10,origin,entry_date[,inputs].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line with --batch).")
+@click.option("--explain", is_flag=True, help="The full reason and citation of each layer, and every note.")
 @click.pass_obj
 def rate(state: State, hts: str | None, origin: str | None, day: str | None, loading_date: str | None,
          usmca: bool, metal_content_share: str | None, us_content_share: str | None,
          melt_pour_country: str | None, program: str | None, value_usd: float | None,
-         batch: Path | None, as_json: bool) -> None:
+         batch: Path | None, as_json: bool, explain: bool) -> None:
     """The duty stack for one product, origin and entry date."""
     if batch is not None:
         _run_batch(state, batch)
@@ -176,7 +199,7 @@ def rate(state: State, hts: str | None, origin: str | None, day: str | None, loa
     if as_json:
         click.echo(json.dumps(res.to_json(), ensure_ascii=False))
     else:
-        _render(res)
+        _render(res, explain)
 
 
 def _run_batch(state: State, path: Path) -> None:
@@ -475,6 +498,64 @@ def serve(state: State, host: str, port: int) -> None:
 
     run_server(state.engine(), host=host, port=port, data_dir=state.data_dir, home=state.home,
                echo=lambda s: click.echo(s))
+
+
+@cli.group()
+def registry() -> None:
+    """The heading registry: every Chapter 99 heading as a reviewed, cited record."""
+
+
+@registry.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def registry_check(state: State, as_json: bool) -> None:
+    """Validate the registry against the schedule and count records by status and layer."""
+    from .law.registry import load_registry
+
+    reg = load_registry()
+    state.engine()  # the build checks that every printed heading has a record
+    counts: dict[str, dict[str, int]] = {}
+    for recs in reg.by_heading.values():
+        for r in recs:
+            counts.setdefault(r.status, {}).setdefault(r.layer, 0)
+            counts[r.status][r.layer] += 1
+    if as_json:
+        click.echo(json.dumps({"headings": len(reg.by_heading), "records": len(reg), "by_status": counts}))
+        return
+    t = Table(title=f"{len(reg.by_heading)} headings, {len(reg)} records")
+    layers = sorted({layer for c in counts.values() for layer in c})
+    t.add_column("status")
+    for layer in layers:
+        t.add_column(layer, justify="right")
+    for status, c in sorted(counts.items()):
+        t.add_row(status, *(str(c.get(layer, "")) for layer in layers))
+    out.print(t)
+
+
+@registry.command("propose")
+@click.pass_obj
+def registry_propose(state: State) -> None:
+    """Print proposed rows (the parser's reading) for printed headings that have no record."""
+    from .law.propose import proposals
+
+    click.echo(proposals(state.data_dir), nl=False)
+
+
+@registry.command("ledger")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the CSV here (default stdout).")
+@click.pass_obj
+def registry_ledger(state: State, output: Path | None) -> None:
+    """The scope ledger: each heading version's period, rate, lines and origins reached."""
+    from .files import atomic_path
+    from .law.ledger import rows, to_csv
+
+    text = to_csv(rows(state.engine().model))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_path(output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    err.print(f"{text.count(chr(10)) - 1:,} ledger rows written to {output}")
 
 
 def main() -> None:

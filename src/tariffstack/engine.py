@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,10 @@ class Engine:
             if len(self._rules) > 65536:
                 self._rules.clear()
             found = self._rules[key] = [
-                r for r in load_stacking() if r.effect == "not_applied" and r.in_force(origin, day)
+                r for r in load_stacking()
+                if (r.effect == "not_applied" or (r.effect == "applies_to_remainder"
+                                                  and r.share_input == "metal_content_share"))
+                and r.in_force(origin, day)
             ]
         return found
 
@@ -172,6 +175,7 @@ class Engine:
         mfn_layer, mfn_rate = self._mfn(line, country.iso2, rev.name, inputs)
         notes: list[str] = []
         layers = [mfn_layer, *self.additional(line, country.iso2, day, inputs, mfn_rate, notes)]
+        layers = [self._with_since(x, code, country.iso2, inputs) for x in layers]
         layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
         additional = sum(x.rate_pct or 0.0 for x in layers if x.layer != "mfn" and not x.exempt)
         base = mfn_layer.rate_pct or 0.0
@@ -195,6 +199,30 @@ class Engine:
             de_minimis=self.de_minimis(country.iso2, day, inputs.value_usd) if inputs.value_usd is not None else None,
             inputs=_inputs_json(inputs),
         )
+
+    def _with_since(self, layer: Layer, code: str, origin: str, inputs: Inputs) -> Layer:
+        """The layer with the first day of its heading's uninterrupted run on this product.
+
+        A heading's current version may have started recently (its text changed, a revision
+        restated it) although the duty applied before: walk back version by version while the
+        same heading applied the day before.
+        """
+        if layer.exempt or layer.layer == "mfn" or layer.effective_from is None:
+            return layer
+        day = layer.effective_from
+        while day > self.model.first_date:
+            prev = day - timedelta(days=1)
+            try:
+                line = self.line(code, prev)
+            except UnknownProduct:
+                break
+            _, rate = self.mfn(line, origin, prev, inputs)
+            same = next((x for x in self.additional(line, origin, prev, inputs, rate, [])
+                         if x.heading == layer.heading and not x.exempt), None)
+            if same is None or same.effective_from is None or same.effective_from >= day:
+                break
+            day = same.effective_from
+        return replace(layer, in_force_since=day)
 
     def not_evaluated(self, line: Line, origin: str, day: date, inputs: Inputs) -> list[str]:
         """One note per heading in force that could concern this product and origin but that the
@@ -249,13 +277,27 @@ class Engine:
 
     def _stack(self, by_layer: dict[LayerName, list[tuple[Measure, float | None, str | None, str | None]]],
                ctx: _Ctx) -> list[Layer]:
-        """Drop layers that a stacking rule (data/stacking.csv) says do not apply together."""
+        """Drop layers that a stacking rule (data/stacking.csv) says do not apply together.
+
+        A rule that lets the other duty apply only to the value beyond the metal content drops
+        it when the whole value is metal (the default) and scales it by the rest otherwise.
+        """
         removed: list[Layer] = []
         for rule in self.rules_for(ctx.origin, ctx.day):
             when = [m for m, *_ in by_layer.get(rule.when_layer, []) if rule.matches_when(m.layer, m.heading)]  # type: ignore[call-overload]
             if not when:
                 continue
             then_items = by_layer.get(rule.then_layer, [])  # type: ignore[call-overload]
+            share = ctx.inputs.metal_content_share if rule.effect == "applies_to_remainder" else None
+            if share is not None:
+                # the other duty applies to the value that is not metal content
+                by_layer[rule.then_layer] = [  # type: ignore[index]
+                    (m, None if pct is None else round(pct * (1 - share), 4), spec,
+                     f"non-metal content ({1 - share:.0%} of value; {rule.citation})")
+                    if rule.matches_then(m.layer, m.heading) and m not in when else (m, pct, spec, to)
+                    for m, pct, spec, to in then_items
+                ]
+                continue
             keep = [x for x in then_items if not rule.matches_then(x[0].layer, x[0].heading) or x[0] in when]
             for m, *_ in (x for x in then_items if x not in keep):
                 removed.append(Layer(
@@ -263,7 +305,7 @@ class Engine:
                     effective_from=m.start, effective_to=_last_day(m.end), exempt=True,
                     reason=f"{m.heading} does not apply to an article subject to {when[0].heading} "
                            f"({rule.citation}: \"{rule.quote}\").",
-                    source=rule.citation,
+                    source=rule.citation, summary=f"{m.heading} not applied with {when[0].heading}",
                 ))
             if rule.then_layer in by_layer:
                 by_layer[rule.then_layer] = keep
@@ -289,7 +331,7 @@ class Engine:
                 layer="mfn", rate_pct=pct, specific=spec, heading=line.rate_line, revision=rev,
                 effective_from=None, effective_to=None,
                 reason=f"{column} rate of {line.rate_line}: {rate.text or 'none printed'}",
-                source=f"HTS {rev}, {line.rate_line}",
+                source=f"HTS {rev}, {line.rate_line}", summary=f"{column} rate",
             ),
             rate,
         )
@@ -407,7 +449,7 @@ class Engine:
             layer=m.layer, rate_pct=None if pct is None else round(pct, 4), specific=spec,
             heading=m.heading, revision=m.revision, effective_from=m.start,
             effective_to=_last_day(m.end), reason=self._reason(m, pct), source=m.family.citation,
-            applies_to=applies_to,
+            applies_to=applies_to, summary=m.family.summary,
         )
 
     def _reason(self, m: Measure, pct: float | None) -> str:
@@ -436,7 +478,7 @@ class Engine:
                     layer=m.layer, rate_pct=0.0, specific=None, heading=m.heading, revision=m.revision,
                     effective_from=m.start, effective_to=_last_day(m.end), exempt=True,
                     reason=f"{m.heading} does not apply: goods loaded before {m.loaded_before} and in transit",
-                    source=m.family.citation,
+                    source=m.family.citation, summary=f"{m.heading} not applied: in transit",
                 ))
                 continue
             e = self.on(by, ctx.day)
@@ -446,7 +488,7 @@ class Engine:
                 layer=m.layer, rate_pct=0.0, specific=None, heading=e.heading, revision=e.revision,
                 effective_from=e.start, effective_to=_last_day(e.end), exempt=True,
                 reason=f"Exempt from {m.heading} ({m.duty.text}) under {e.heading}: {e.family.summary} ({e.start_source}).",
-                source=e.family.citation,
+                source=e.family.citation, summary=f"exempt from {m.heading}: {e.family.summary}",
             ))
         # one exemption line per (layer, exempting heading)
         seen: set[tuple[str, str | None]] = set()

@@ -26,7 +26,12 @@ from .schedule import Line, Revision, digits
 
 Status = Literal["active", "suspended", "terminated"]
 
-HEADING_RE = re.compile(r"\b(99\d\d\.\d\d\.\d\d)(?:\s*[-\u2013\u2014]\s*(?:(99\d\d\.\d\d\.)?(\d\d)))?")
+# "9903.01.26-9903.01.33", "9903.01.26-.33" and "9903.80.05 through 9903.80.58" are ranges;
+# the text sometimes runs a heading into the word before it ("and9903.02.84")
+HEADING_RE = re.compile(
+    r"(?<!\d)(99\d\d\.\d\d\.\d\d)(?:\s*[-\u2013\u2014]\s*(?:(99\d\d\.\d\d\.)|\.)?(\d\d)(?!\.\d)"
+    r"|\s+through\s+(99\d\d\.\d\d\.)(\d\d))?"
+)
 CODE_IN_TEXT_RE = re.compile(r"\b(\d{4}\.\d{2}(?:\.\d{2}(?:\.?\d{2})?)?)\b")
 HEADING4_RE = re.compile(r"\bheadings? ((?:\d{4}(?:, | and | or |, and |, or )?)+)")
 CHAPTER_RE = re.compile(r"\bchapters? ((?:\d{1,2}(?:, | and | or |, and |, or )?)+)")
@@ -46,7 +51,7 @@ ENTERED_BEFORE_RE = re.compile(
     re.I,
 )
 MFN_COND_RE = re.compile(
-    r"rate of duty under column 1[- ]General(?: or column 1[- ]Special)? (equal to or greater than|less than) (\d+(?:\.\d+)?) ?(?:percent|%)",
+    r"rate of duty under column 1(?:[- ]General)?(?: or column 1[- ]Special)? (equal to or greater than|less than) (\d+(?:\.\d+)?) ?(?:percent|%)",
     re.I,
 )
 COMPILER_RE = re.compile(r"\[Compiler'?s note:(.*?)\]", re.I | re.S)
@@ -208,12 +213,14 @@ def exception_headings(text: str, own: str) -> tuple[str, ...]:
     out: list[str] = []
     for m in HEADING_RE.finditer(text):
         first = m.group(1)
-        if m.group(3):
-            prefix = first[:8]
-            lo, hi = int(first[8:]), int(m.group(3))
-            if m.group(2):
-                prefix = m.group(2)
-            out.extend(f"{prefix}{n:02d}" for n in range(lo, hi + 1))
+        last_digits, last_prefix = (m.group(3), m.group(2)) if m.group(3) else (m.group(5), m.group(4))
+        if last_digits:
+            prefix = last_prefix or first[:8]
+            lo, hi = int(first[8:]), int(last_digits)
+            if prefix != first[:8]:
+                out.extend((first, f"{prefix}{hi:02d}"))  # a range across subheadings: the ends
+            else:
+                out.extend(f"{prefix}{n:02d}" for n in range(lo, hi + 1))
         else:
             out.append(first)
     return tuple(dict.fromkeys(h for h in out if h != own))

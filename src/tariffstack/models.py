@@ -35,6 +35,8 @@ class Layer:
     source: str | None = None       # legal citation (note, EO, proclamation, CSMS)
     applies_to: str | None = None   # e.g. "steel content (60% of value)" when partial
     exempt: bool = False            # True when this entry records an exemption (rate 0)
+    summary: str | None = None      # a few words for narrow tables ("Section 232 steel")
+    in_force_since: date | None = None  # first day of the uninterrupted run of this heading here
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,8 @@ class Layer:
             "source": self.source,
             "applies_to": self.applies_to,
             "exempt": self.exempt,
+            "summary": self.summary,
+            "in_force_since": self.in_force_since.isoformat() if self.in_force_since else None,
         }
 
 

@@ -15,18 +15,17 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 from pathlib import Path
 
 from . import __version__
 from .changes import ChangeRecord, load_change_records
 from .errors import DataError
-from .legal import LegalEvent, data_rows, load_events, load_stacking
-from .measures import Measure, build_measures
 from .law.apply import apply_registry, first_printed
 from .law.registry import law_fingerprint, load_registry
+from .legal import LegalEvent, load_events, load_stacking
+from .measures import Measure, build_measures
 from .notes import NotesIndex
 from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
 
@@ -121,7 +120,8 @@ def _notes_path(hts_dir: Path) -> Path | None:
 
 
 def build_model(
-    hts_dir: Path, *, verify: bool = True, progress: object | None = None, base: Model | None = None
+    hts_dir: Path, *, verify: bool = True, progress: object | None = None, base: Model | None = None,
+    law: bool = True,
 ) -> Model:
     """Parse the official files into a Model (no cache).
 
@@ -160,7 +160,9 @@ def build_model(
     events = load_events()
     measures = {h: [p for v in versions for p in _apply_events(v, events)] for h, versions in measures.items()}
     printed = first_printed((r.name, hs) for r, hs in zip(revisions, headings, strict=True))
-    measures, unmodelled = apply_registry(measures, load_registry(), notes, printed)
+    unmodelled: dict[str, str] = {}
+    if law:  # without it (proposing records for new headings) the parser's reading stays
+        measures, unmodelled = apply_registry(measures, load_registry(), notes, printed)
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
                  notes=notes, notes_key=notes_key)
 

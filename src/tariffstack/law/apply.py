@@ -9,7 +9,7 @@ whose role contradicts the printed rate or whose note lists no products.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from functools import cache
@@ -72,7 +72,7 @@ def _role_ok(r: Record, m: Measure) -> bool:
     if r.role == "exempt":
         return m.exempts
     if r.role == "floor":
-        return kind == "floor"
+        return kind in ("floor", "absolute")
     return kind in ("plus", "absolute") and m.duty.parsed
 
 
@@ -111,8 +111,13 @@ def read_through(m: Measure, records: list[Record], notes: NotesIndex | None) ->
             if stand_ins:
                 source = f"{source}; scope: {stand_ins}"
         except_codes, _ = _codes(r, r.except_products, notes, "except_products")
+        duty = m.duty
+        if r.basis is not None:
+            duty = replace(duty, content_basis=r.basis)
+        if r.role == "floor" and duty.kind == "absolute":
+            duty = replace(duty, kind="floor")  # the note makes the printed rate an all-in rate
         piece = replace(
-            m, start=lo, end=hi, start_source=source, layer=r.layer, family=fam,  # type: ignore[arg-type]
+            m, start=lo, end=hi, start_source=source, layer=r.layer, family=fam, duty=duty,  # type: ignore[arg-type]
             countries=r.countries, excluded_countries=r.except_countries, scope=scope, codes=codes,
             by_footnote=by_footnote, except_codes=frozenset(except_codes), condition=r.condition,
             unevaluated=None if r.status == "modelled" else r.reason, record=r.where,
@@ -151,13 +156,27 @@ def apply_registry(measures: dict[str, list[Measure]], registry: Registry, notes
                 unmodelled[h] = r.reason
         if pieces:
             out[h] = sorted(pieces, key=lambda v: (v.start, v.revision_index))
+    _add_note_exemptions(out, registry)
     if errors:
         raise DataError(f"the heading registry has {len(errors)} bad record(s): " + "; ".join(errors[:20])
                         + (" ..." if len(errors) > 20 else ""))
     return out, unmodelled
 
 
-def first_printed(headings_by_rev: Iterable[tuple[str, dict[str, object]]]) -> dict[str, str]:
+def _add_note_exemptions(measures: dict[str, list[Measure]], registry: Registry) -> None:
+    """Make each exempting heading an exception of the headings its record ``exempts``."""
+    blocks: list[tuple[str, str, str]] = [
+        (lo, hi, h) for h, records in registry.by_heading.items() for r in records for lo, hi in r.exempts
+    ]
+    if not blocks:
+        return
+    for h, versions in measures.items():
+        extra = tuple(dict.fromkeys(e for lo, hi, e in blocks if lo <= h <= hi and e != h))
+        if extra:
+            measures[h] = [replace(v, exceptions=tuple(dict.fromkeys((*v.exceptions, *extra)))) for v in versions]
+
+
+def first_printed(headings_by_rev: Iterable[tuple[str, Mapping[str, object]]]) -> dict[str, str]:
     """heading -> name of the first revision printing it (8-digit 9903 lines only)."""
     out: dict[str, str] = {}
     for rev, lines in headings_by_rev:

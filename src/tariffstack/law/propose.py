@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..measures import Measure, family_for
 from .registry import COLUMNS, OTHER_CONDITIONS
-
 
 # the parser's condition words, in the registry's vocabulary
 CONDITIONS = {"certificate": "other", "described": "other", "exclusion": "exclusion_granted"}
@@ -56,6 +56,17 @@ def bare(heading: str) -> dict[str, str]:
         "except_countries": "", "products": "none", "except_products": "", "condition": "",
         "citation": fam.citation if fam else "HTS chapter 99, subchapter text", "reason": "PROPOSED",
     }
+
+
+def proposals(hts_dir: Path) -> str:
+    """CSV rows for every heading printed in the data folder that the registry lacks."""
+    from ..store import build_model
+    from .registry import load_registry
+
+    model = build_model(hts_dir, law=False)
+    known = load_registry()
+    printed = sorted({ln.hts for hs in model.headings for d, ln in hs.items() if len(d) == 8} - set(known.by_heading))
+    return to_csv(proposal(model.measures[h][-1]) if model.measures.get(h) else bare(h) for h in printed)
 
 
 def to_csv(rows: Iterable[dict[str, str]]) -> str:

@@ -28,6 +28,10 @@ Columns (``docs/REGISTRY.md`` has the full reference):
 - ``condition``: a fact beyond product and origin (``usmca``, ``in_transit``, ``donation``...).
 - ``citation``: where each field comes from (required). ``reason``: plain words (required
   unless modelled).
+- optional ``exempts``: for an exempting record, headings (``9903.74.08`` or ranges
+  ``9903.85.02-9903.85.09``) it takes goods out of when the note, not their text, says so.
+- optional ``basis``: ``steel``, ``aluminum``, ``copper``, ``metal`` or ``non-U.S.``: the part
+  of the value an imposing heading taxes when its rate text does not say.
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ Status = Literal["modelled", "not_evaluated", "historical"]
 Role = Literal["impose", "floor", "exempt"]
 COLUMNS = ("heading", "valid_from", "valid_to", "status", "layer", "role", "countries",
            "except_countries", "products", "except_products", "condition", "citation", "reason")
+# optional, after the others: headings an exemption takes goods out of although their own text
+# does not name it (the note says so), and the part of the value an imposing heading taxes
+OPTIONAL = ("exempts", "basis")
+BASES = frozenset({"steel", "aluminum", "copper", "metal", "non-U.S."})
+RANGE_RE = re.compile(r"^9903\.\d\d\.\d\d(?:-9903\.\d\d\.\d\d)?$")
 # facts the engine reads from the inputs; the others are never met unless a later input says so
 EVALUATED_CONDITIONS = frozenset({"donation", "informational", "usmca", "us_content", "in_transit", "us_melt"})
 OTHER_CONDITIONS = frozenset({
@@ -79,6 +88,8 @@ class Record:
     citation: str
     reason: str
     where: str                                # file:line, for messages
+    exempts: tuple[tuple[str, str], ...] = ()  # (first, last) heading ranges this one exempts from
+    basis: str | None = None                  # part of the value taxed, when the rate text omits it
 
     @property
     def end(self) -> date | None:
@@ -145,9 +156,9 @@ def _terms(spec: str, where: str, field_name: str) -> tuple[str, ...]:
 
 def parse_row(row: Mapping[str, str | None], where: str) -> Record:
     """One CSV row as a record, or a DataError naming the file, line and field."""
-    extra = [k for k in row if k not in COLUMNS]
+    extra = [k for k in row if k not in COLUMNS and k not in OPTIONAL]
     if extra:
-        raise DataError(f"{where}: unknown field {extra[0]!r} (fields: {', '.join(COLUMNS)})")
+        raise DataError(f"{where}: unknown field {extra[0]!r} (fields: {', '.join(COLUMNS + OPTIONAL)})")
     missing = [k for k in COLUMNS if row.get(k) is None]
     if missing:
         raise DataError(f"{where}: missing field {missing[0]!r}")
@@ -180,6 +191,19 @@ def parse_row(row: Mapping[str, str | None], where: str) -> Record:
         raise DataError(f"{where}: except_products: only code: and note: terms")
     if not v["countries"]:
         raise DataError(f"{where}: countries: missing ('*' for any country)")
+    exempts: list[tuple[str, str]] = []
+    for part in (p.strip() for p in (row.get("exempts") or "").split(";")):
+        if not part:
+            continue
+        if not RANGE_RE.match(part):
+            raise DataError(f"{where}: exempts: {part!r} is not a heading or heading range")
+        lo, _, hi = part.partition("-")
+        exempts.append((lo, hi or lo))
+    if exempts and v["role"] != "exempt":
+        raise DataError(f"{where}: exempts: only an exempting record takes goods out of other headings")
+    basis = (row.get("basis") or "").strip() or None
+    if basis is not None and basis not in BASES:
+        raise DataError(f"{where}: basis: {basis!r} (one of {', '.join(sorted(BASES))})")
     first = _date(v["valid_from"], where, "valid_from")
     last = _date(v["valid_to"], where, "valid_to")
     if first and last and last < first:
@@ -191,7 +215,7 @@ def parse_row(row: Mapping[str, str | None], where: str) -> Record:
         except_countries=_countries(v["except_countries"], where, "except_countries") or frozenset()
         if v["except_countries"] else frozenset(),
         products=products, except_products=except_products, condition=cond,
-        citation=v["citation"], reason=v["reason"], where=where,
+        citation=v["citation"], reason=v["reason"], where=where, exempts=tuple(exempts), basis=basis,
     )
 
 
@@ -224,8 +248,9 @@ def read_file(path: Path | str, text: str | None = None) -> list[Record]:
     if text is None:
         text = Path(path).read_text(encoding="utf-8")
     rows = csv.DictReader(text.splitlines())
-    if rows.fieldnames is None or tuple(rows.fieldnames) != COLUMNS:
-        raise DataError(f"{name}:1: header must be {','.join(COLUMNS)}")
+    header = tuple(rows.fieldnames or ())
+    if header[: len(COLUMNS)] != COLUMNS or any(k not in OPTIONAL for k in header[len(COLUMNS):]):
+        raise DataError(f"{name}:1: header must be {','.join(COLUMNS)} (then optionally {', '.join(OPTIONAL)})")
     out = []
     for row in rows:
         if None in row:
