@@ -29,7 +29,7 @@ Status = Literal["active", "suspended", "terminated"]
 # "9903.01.26-9903.01.33", "9903.01.26-.33" and "9903.80.05 through 9903.80.58" are ranges;
 # the text sometimes runs a heading into the word before it ("and9903.02.84")
 HEADING_RE = re.compile(
-    r"(?<!\d)(99\d\d\.\d\d\.\d\d)(?:\s*[-\u2013\u2014]\s*(?:(99\d\d\.\d\d\.)|\.)?(\d\d)(?!\.\d)"
+    r"(?<!\d)(99\d\d\.\d\d\.\d\d)(?:\s*[-\u2013\u2014]\s*(?:(99\d\d\.\d\d\.)|\.)?(\d\d)(?!\d|\.\d)"
     r"|\s+through\s+(99\d\d\.\d\d\.)(\d\d))?"
 )
 CODE_IN_TEXT_RE = re.compile(r"\b(\d{4}\.\d{2}(?:\.\d{2}(?:\.?\d{2})?)?)\b")
