@@ -1,4 +1,4 @@
-"""Command line: ``tariffstack rate|search|revisions|fetch|check-news|build|timeline|diff|export|serve``.
+"""Command line: ``tariffstack rate|search|revisions|fetch|check-news|build|timeline|diff|export|serve|crosscheck``.
 
 Every user error becomes one line on stderr and exit code 2 (data problems 3, download
 problems 4); no traceback reaches the user.
@@ -500,6 +500,50 @@ def serve(state: State, host: str, port: int) -> None:
                echo=lambda s: click.echo(s))
 
 
+@cli.command()
+@click.option("--revision", "-r", "revisions", multiple=True,
+              help="Peer revision to compare (rev_17, 2026_rev_4 or '2025 rev 17'; repeatable; default all).")
+@click.option("--date", "-d", "day", help="Compare on this date instead of the one chosen per revision.")
+@click.option("--peer-dir", type=click.Path(path_type=Path),
+              help="Folder of the peer's yale_*.csv.gz (default ../shared/peer/yale next to the data folder).")
+@click.option("--verdicts", type=click.Path(path_type=Path), help="Verdicts CSV (default the packaged one).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the Markdown report here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+@click.pass_obj
+def crosscheck(state: State, revisions: tuple[str, ...], day: str | None, peer_dir: Path | None,
+               verdicts: Path | None, output: Path | None, as_json: bool) -> None:
+    """Compare the panel with the Yale Budget Lab tracker's statutory rates, per layer (needs build)."""
+    from . import crosscheck as xc
+    from .files import atomic_path
+
+    folder = peer_dir or state.data_dir.parent / "peer" / "yale"
+    rules = xc.load_verdicts(verdicts)
+    eng, pan = state.engine(), _panel(state)
+    with err.status("comparing with the peer...", spinner="dots"):
+        rep = xc.run(eng, pan, folder, revisions=list(revisions) or None, day=day, verdicts=rules)
+    if output is not None:
+        with atomic_path(output) as tmp:
+            tmp.write_text(rep.to_markdown(), encoding="utf-8")
+        err.print(f"report written to {output}")
+    if as_json:
+        click.echo(xc.write_json(rep))
+        return
+    t = Table(title=f"agreement with the peer (tolerance {xc.TOLERANCE_PP} pp)")
+    for col in ("revision", "date", "pairs", *xc.LAYERS, "all"):
+        t.add_column(col, justify="right" if col not in ("revision", "date") else "left")
+    for r in rep.revisions:
+        t.add_row(r.choice.revision, r.choice.day.isoformat(), f"{r.pairs:,}",
+                  *(xc.share_text(x.share) for x in r.layers), xc.share_text(r.all_share))
+    out.print(t)
+    top = Table(title="largest disagreement clusters")
+    for col in ("layer", "our heading(s)", "origins", "ours", "theirs", "pairs", "verdict"):
+        top.add_column(col, overflow="fold")
+    for c in rep.clusters[:15]:
+        top.add_row(c.layer, c.key, c.origin_label, f"{c.ours_pct:g}", f"{c.theirs_pct:g}", f"{c.pairs:,}", c.status)
+    out.print(top)
+    err.print(f"{len(rep.clusters):,} clusters; {rep.seconds:.1f} s")
+
+
 @cli.group()
 def registry() -> None:
     """The heading registry: every Chapter 99 heading as a reviewed, cited record."""
@@ -523,12 +567,12 @@ def registry_check(state: State, as_json: bool) -> None:
         click.echo(json.dumps({"headings": len(reg.by_heading), "records": len(reg), "by_status": counts}))
         return
     t = Table(title=f"{len(reg.by_heading)} headings, {len(reg)} records")
-    layers = sorted({layer for c in counts.values() for layer in c})
-    t.add_column("status")
-    for layer in layers:
-        t.add_column(layer, justify="right")
-    for status, c in sorted(counts.items()):
-        t.add_row(status, *(str(c.get(layer, "")) for layer in layers))
+    statuses = sorted(counts)
+    t.add_column("layer")
+    for status in statuses:
+        t.add_column(status, justify="right")
+    for layer in sorted({layer for c in counts.values() for layer in c}):
+        t.add_row(layer, *(str(counts[s].get(layer, "")) for s in statuses))
     out.print(t)
 
 
