@@ -175,8 +175,8 @@ def test_autos_232_displaces_metals_232(engine: Engine) -> None:
     # EO 14289: an article paying the 232 auto duty does not also pay the 232 aluminum/steel duty
     res = engine.rate("8703.23.0160", "DE", date(2025, 6, 1))
     assert headings(res, "s232") == {"9903.94.01"} and pct(res, "s232") == 25
-    dropped = [x for x in res.layers if x.layer == "s232" and x.exempt]
-    assert dropped and all(x.source and "14289" in x.source for x in dropped)
+    # the aluminum derivative lists (note 19) name no vehicles: no metals heading reaches the car
+    assert not any(x.heading and x.heading.startswith(("9903.85", "9903.80", "9903.81")) for x in res.layers)
     assert res.total_pct == 27.5
 
 
@@ -197,5 +197,8 @@ def test_certified_parts_headings_do_not_reach_steel_mill_products(engine: Engin
         assert headings(res, "s232") == {heading}, iso
         assert pct(res, "s232") == rate
         assert not any(x.heading and x.heading.startswith(("9903.74", "9903.94")) for x in res.layers)
-    notes = " ".join(engine.rate("8708.29.2140", "DE", date(2025, 12, 1)).notes)
-    assert "certifies for U.S. vehicle production or repair" in notes
+    # goods outside the parts lists from the EU: the certified-parts floor (9903.94.45) could
+    # concern them, so it is listed, once, as not evaluated; a listed part it excepts is not
+    notes = [n for n in engine.rate("8716.80.5090", "DE", date(2025, 12, 1)).notes if n.startswith("9903.94.45")]
+    assert len(notes) == 1 and " not evaluated: " in notes[0] and "certif" in notes[0]
+    assert not [n for n in engine.rate("8708.29.2140", "DE", date(2025, 12, 1)).notes if n.startswith("9903.94.45")]

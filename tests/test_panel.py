@@ -47,7 +47,8 @@ def test_full_build_covers_every_line_and_country(built: tuple[Path, panel.Build
     n = pan.snapshot(day).aggregate("count(*), count(DISTINCT hts10), count(DISTINCT origin)").fetchall()[0]
     assert n == (n_lines * len(countries.all_countries()), n_lines, len(countries.all_countries()))
     # compact: far fewer stored rows than product x origin x interval
-    assert report.rows["regimes"] + report.rows["products"] < n_lines * 10
+    # compact: exact product scopes (e.g. the chapter 98 carve-outs) cost signatures, not pairs
+    assert report.rows["regimes"] + report.rows["products"] < n_lines * 12
 
 
 def _compare(pan: Panel, engine: Engine, code: str, iso: str, day: date) -> None:

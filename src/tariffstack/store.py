@@ -162,7 +162,8 @@ def build_model(
     printed = first_printed((r.name, hs) for r, hs in zip(revisions, headings, strict=True))
     unmodelled: dict[str, str] = {}
     if law:  # without it (proposing records for new headings) the parser's reading stays
-        measures, unmodelled = apply_registry(measures, load_registry(), notes, printed)
+        covered = max([*(r.published for r in revisions if r.published), *starts])
+        measures, unmodelled = apply_registry(measures, load_registry(), notes, printed, covered)
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
                  notes=notes, notes_key=notes_key)
 

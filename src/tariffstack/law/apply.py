@@ -127,8 +127,13 @@ def read_through(m: Measure, records: list[Record], notes: NotesIndex | None) ->
 
 
 def apply_registry(measures: dict[str, list[Measure]], registry: Registry, notes: NotesIndex | None,
-                   printed: dict[str, str]) -> tuple[dict[str, list[Measure]], dict[str, str]]:
-    """Every version read through the registry, and the not-evaluated headings with why."""
+                   printed: dict[str, str], covered_until: date | None = None,
+                   ) -> tuple[dict[str, list[Measure]], dict[str, str]]:
+    """Every version read through the registry, and the not-evaluated headings with why.
+
+    A record for a heading no revision prints is a mistake, unless it takes effect after the
+    newest revision at hand (``covered_until``): a registry may know headings newer than the data.
+    """
     missing = missing_records(registry, printed)
     if missing:
         raise DataError(
@@ -137,7 +142,8 @@ def apply_registry(measures: dict[str, list[Measure]], registry: Registry, notes
             + (" ..." if len(missing) > 12 else "")
             + "; review them ('tariffstack registry propose' prints rows to start from)"
         )
-    unknown = sorted(h for h in registry.by_heading if h not in printed)
+    unknown = sorted(h for h, recs in registry.by_heading.items() if h not in printed and (
+        covered_until is None or any(r.first is None or r.first <= covered_until for r in recs)))
     if unknown:
         first = registry.get(unknown[0])[0]
         raise DataError(f"{first.where}: heading {unknown[0]} appears in no revision")
