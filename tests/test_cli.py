@@ -42,6 +42,32 @@ def test_rate_table_for_people(run) -> None:  # type: ignore[no-untyped-def]
     assert "9903.81.94" in p.stdout and "Total: 25%" in p.stdout
 
 
+def test_rate_table_fits_80_columns_and_explains(run) -> None:  # type: ignore[no-untyped-def]
+    args = ("rate", "6109.10.0012", "--origin", "CN", "--date", "2025-05-02")
+    p = run(*args)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert all(len(x) <= 80 for x in lines), max(lines, key=len)
+    # one line per layer: MFN, 301, fentanyl, reciprocal, with the first day of each duty's run
+    fent = next(x for x in lines if x.startswith("ieepa_fentanyl"))
+    assert "20%" in fent and "9903.01.24" in fent and "2025-03-04" in fent
+    full = run(*args, "--explain")
+    assert full.returncode == 0, full.stderr
+    assert "in force since 2025-03-04" in full.stdout and "Source: " in full.stdout and "EO 14195" in full.stdout
+
+
+def test_registry_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    p = run("registry", "check", "--json")
+    assert p.returncode == 0, p.stderr
+    obj = json.loads(p.stdout)
+    assert obj["headings"] >= 743 and set(obj["by_status"]) == {"modelled", "not_evaluated", "historical"}
+    out = tmp_path / "ledger.csv"
+    p = run("registry", "ledger", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    head = out.read_text(encoding="utf-8").splitlines()
+    assert head[0].startswith("heading,valid_from,valid_to,status") and len(head) > 500
+
+
 def test_batch_keeps_good_lines_and_reports_bad(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path / "q.csv"
     f.write_text(

@@ -208,3 +208,15 @@ def test_scope_ledger_matches_the_build(engine: Engine) -> None:
         gone, added = sorted(old - new)[:5], sorted(new - old)[:5]
         pytest.fail(f"who pays what changed; review and run 'tariffstack registry ledger -o docs/LEDGER.csv'. "
                     f"removed: {gone} added: {added}")
+
+
+def test_proposals_are_valid_rows_to_review(engine: Engine) -> None:
+    from tariffstack.law.propose import bare, proposal
+
+    m = engine.model.measure_on("9903.01.24", date(2025, 5, 2))
+    assert m is not None
+    row = proposal(m)
+    assert row["reason"] == "PROPOSED" and row["countries"] == "CN;HK" and row["role"] == "impose"
+    rec = parse_row(row, "proposed:2")
+    assert rec.status == "modelled" and rec.products == ("all",)
+    assert parse_row(bare("9903.99.01"), "proposed:3").status == "not_evaluated"

@@ -11,8 +11,6 @@ of reach shows in review as a diff. ``tariffstack registry ledger -o docs/LEDGER
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -20,6 +18,7 @@ from .. import countries
 from ..measures import Measure
 from ..schedule import products
 from ..store import Model
+from .registry import csv_text
 
 COLUMNS = ("heading", "valid_from", "valid_to", "status", "layer", "role", "rate", "lines", "origins",
            "origin_count")
@@ -112,8 +111,4 @@ def rows(model: Model) -> list[dict[str, str]]:
 
 
 def to_csv(table: list[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
-    w.writeheader()
-    w.writerows(table)
-    return buf.getvalue()
+    return csv_text(table, COLUMNS)

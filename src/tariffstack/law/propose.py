@@ -7,13 +7,11 @@ reason ``PROPOSED``, which a reviewer confirms or corrects (``tariffstack regist
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..measures import Measure, family_for
-from .registry import COLUMNS, OTHER_CONDITIONS
+from .registry import COLUMNS, OTHER_CONDITIONS, csv_text
 
 # the parser's condition words, in the registry's vocabulary
 CONDITIONS = {"certificate": "other", "described": "other", "exclusion": "exclusion_granted"}
@@ -70,8 +68,4 @@ def proposals(hts_dir: Path) -> str:
 
 
 def to_csv(rows: Iterable[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
+    return csv_text(rows, COLUMNS)

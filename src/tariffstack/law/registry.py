@@ -37,6 +37,7 @@ Columns (``docs/REGISTRY.md`` has the full reference):
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -257,6 +258,15 @@ def read_file(path: Path | str, text: str | None = None) -> list[Record]:
             raise DataError(f"{name}:{rows.line_num}: more fields than the header has")
         out.append(parse_row(row, f"{name}:{rows.line_num}"))
     return out
+
+
+def csv_text(rows: Iterable[Mapping[str, str]], columns: Iterable[str] = COLUMNS) -> str:
+    """Rows as CSV text with a header, one line each (the registry's and the ledger's format)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
 
 
 def registry_files() -> list[tuple[str, str]]:
