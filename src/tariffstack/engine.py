@@ -55,6 +55,7 @@ class _Ctx:
     memo: dict[str, bool] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)   # heading -> the heading that excepted it
     measures: list[Measure] | None = None   # the measures that can apply (None: all in force)
+    headings: frozenset[str] | None = None  # their headings: an exception outside them cannot apply
 
 
 _NO_LINE = Line("", "", 0, "", (), (), "", "", "", "", ())  # conditions never read the line
@@ -246,7 +247,8 @@ class Engine:
         """
         narrowed = None if measures is None else list(measures)
         ctx = _Ctx(line, origin, day, inputs, mfn_rate.ad_valorem_pct if mfn_rate.parsed else None,
-                   measures=narrowed)
+                   measures=narrowed,
+                   headings=None if narrowed is None else frozenset(m.heading for m in narrowed))
         layers: list[Layer] = []
         by_layer: dict[LayerName, list[tuple[Measure, float | None, str | None, str | None]]] = {}
         for m in self.active(day) if narrowed is None else narrowed:
@@ -413,6 +415,8 @@ class Engine:
             ok = False
         if ok:
             for e in m.exceptions:
+                if ctx.headings is not None and e not in ctx.headings:
+                    continue
                 other = self.on(e, ctx.day)
                 if other is not None and self._applies(other, ctx):
                     ctx.blocked.setdefault(m.heading, e)

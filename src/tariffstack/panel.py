@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from . import __version__, countries
 from .engine import Engine, Inputs, parse_date, parse_hts
 from .errors import BadInput, DataError, DateOutOfRange, UnknownProduct
 from .files import atomic_path
+from .law.registry import law_fingerprint
 from .measures import Measure
 from .models import LAYER_ORDER, Layer
 from .rates import Rate, parse_rate
@@ -424,14 +424,8 @@ class Builder:
 # ---- the store on disk ----------------------------------------------------------------------
 @cache
 def code_fingerprint() -> str:
-    """Package version, model and panel formats, packaged legal data: a change means a full rebuild."""
-    h = hashlib.sha256(f"{__version__}:{PANEL_FORMAT}:{CACHE_FORMAT}".encode())
-    folder = resources.files("tariffstack").joinpath("data")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".csv"):
-            h.update(entry.name.encode())
-            h.update(entry.read_bytes())
-    return h.hexdigest()[:16]
+    """Package version, model and panel formats, the legal data: a change means a full rebuild."""
+    return hashlib.sha256(f"{__version__}:{PANEL_FORMAT}:{CACHE_FORMAT}:{law_fingerprint()}".encode()).hexdigest()[:16]
 
 
 def interval_hashes(engine: Engine) -> list[tuple[str, str]]:
