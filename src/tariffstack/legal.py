@@ -103,14 +103,19 @@ def data_rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _date(text: str, what: str) -> date | None:
+def optional_date(text: str | None, error: str) -> date | None:
+    """An ISO date from a data file (None when empty), or a DataError with ``error`` and the text."""
     text = (text or "").strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise DataError(f"legal data: bad {what} date {text!r}") from exc
+        raise DataError(f"{error} {text!r} (expected YYYY-MM-DD)") from exc
+
+
+def _date(text: str, what: str) -> date | None:
+    return optional_date(text, f"legal data: bad {what} date")
 
 
 def _countries(spec: str) -> frozenset[str] | None:

@@ -191,7 +191,3 @@ def first_printed(headings_by_rev: Iterable[tuple[str, Mapping[str, object]]]) -
                 out.setdefault(f"{d[:4]}.{d[4:6]}.{d[6:]}", rev)
     return out
 
-
-def in_force(m: Measure, day: date) -> bool:
-    """Whether a version is the law on a day (the registry never applies what it does not model)."""
-    return m.status == "active" and m.unevaluated is None and m.start <= day and (m.end is None or day < m.end)

@@ -49,6 +49,7 @@ from typing import Literal, get_args
 
 from .. import countries
 from ..errors import DataError
+from ..legal import optional_date
 from ..models import LAYER_ORDER
 
 Status = Literal["modelled", "not_evaluated", "historical"]
@@ -134,13 +135,7 @@ def _countries(spec: str, where: str, field_name: str) -> frozenset[str] | None:
 
 
 def _date(text: str, where: str, field_name: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise DataError(f"{where}: {field_name}: bad date {text!r} (expected YYYY-MM-DD)") from exc
+    return optional_date(text, f"{where}: {field_name}: bad date")
 
 
 def _terms(spec: str, where: str, field_name: str) -> tuple[str, ...]:
