@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from tariffstack.errors import DataError
-from tariffstack.schedule import load_revisions, parse_records, products, read_records
+from tariffstack.schedule import (
+    Interner,
+    TextCleaner,
+    load_revisions,
+    parse_records,
+    products,
+    read_records,
+)
 
 RECORDS = [
     {"htsno": "8517", "indent": "0", "description": "Telephone sets:", "general": "", "special": "",
@@ -42,6 +49,17 @@ def test_every_revision_reads(hts_dir: Path) -> None:
     assert len(revs) == 44
     first = parse_records(read_records(revs[0]))
     assert len(list(products(first))) > 17000
+
+
+def test_batch_parsing_shares_lines_and_reads_the_same(hts_dir: Path) -> None:
+    """Revisions parsed together (one worker's batch) give the same lines as alone, shared."""
+    revs = load_revisions(hts_dir)[9:11]
+    interner, cleaner = Interner(), TextCleaner()
+    together = [parse_records(read_records(r), interner, cleaner) for r in revs]
+    alone = [parse_records(read_records(r)) for r in revs]
+    assert together == alone
+    same = [k for k, v in together[1].items() if together[0].get(k) == v]
+    assert len(same) > 25000 and all(together[0][k] is together[1][k] for k in same)
 
 
 def _copy_dir(hts_dir: Path, tmp: Path, names: list[str]) -> Path:

@@ -177,27 +177,44 @@ def read_records(rev: Revision, *, verify: bool = True) -> list[dict[str, Any]]:
     return data
 
 
-class _Interner:
-    """Shares identical Line objects between revisions."""
+class Interner:
+    """Shares identical Line objects between revisions.
+
+    Lines already shared (those of a batch parsed together) are recognised by identity, so
+    each distinct object is hashed field by field only once.
+    """
 
     def __init__(self) -> None:
         self.pool: dict[tuple[Any, ...], Line] = {}
+        self.seen: dict[int, tuple[Line, Line]] = {}  # id -> (the object, kept alive; its twin)
 
     def get(self, line: Line) -> Line:
+        known = self.seen.get(id(line))
+        if known is not None:
+            return known[1]
         key = (
             line.hts, line.indent, line.description, line.path, line.units, line.general,
             line.special, line.other, line.rate_line, line.see, line.footnotes,
         )
-        found = self.pool.get(key)
-        if found is None:
-            self.pool[key] = line
-            return line
+        found = self.pool.setdefault(key, line)
+        self.seen[id(line)] = (line, found)
         return found
 
 
-def parse_records(records: Iterable[dict[str, Any]], interner: _Interner | None = None) -> dict[str, Line]:
+class TextCleaner(dict[str, str]):
+    """clean_text with memory: most texts recur in every revision."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = cleaned = clean_text(text)
+        return cleaned
+
+
+def parse_records(
+    records: Iterable[dict[str, Any]], interner: Interner | None = None, cleaner: TextCleaner | None = None
+) -> dict[str, Line]:
     """Turn one revision's records into Lines keyed by digits (8 or 10; 4/6 for headings)."""
-    interner = interner or _Interner()
+    interner = interner or Interner()
+    clean = cleaner if cleaner is not None else TextCleaner()
     out: dict[str, Line] = {}
     # stack of (indent, description, digits-or-"", general, special, other, rate_line, see)
     stack: list[tuple[int, str, str, str, str, str, str, tuple[str, ...]]] = []
@@ -206,21 +223,21 @@ def parse_records(records: Iterable[dict[str, Any]], interner: _Interner | None 
             indent = int(str(rec.get("indent") or "0").strip() or 0)
         except ValueError:
             indent = 0
-        desc = clean_text(str(rec.get("description") or ""))
+        desc = clean[str(rec.get("description") or "")]
         hts = str(rec.get("htsno") or "").strip()
         while stack and stack[-1][0] >= indent:
             stack.pop()
         notes = tuple(
-            clean_text(str(f.get("value") or ""))
+            clean[str(f.get("value") or "")]
             for f in (rec.get("footnotes") or [])
             if isinstance(f, dict)
         )
         own_see = tuple(dict.fromkeys(m for n in notes for m in SEE_RE.findall(n)))
         inherited_see: tuple[str, ...] = stack[-1][7] if stack else ()
         see = tuple(dict.fromkeys((*inherited_see, *own_see)))
-        general = clean_text(str(rec.get("general") or ""))
-        special = clean_text(str(rec.get("special") or ""))
-        other = clean_text(str(rec.get("other") or ""))
+        general = clean[str(rec.get("general") or "")]
+        special = clean[str(rec.get("special") or "")]
+        other = clean[str(rec.get("other") or "")]
         d = digits(hts)
         rate_line = hts
         if hts and not (general or special or other) and len(d) == 10:

@@ -8,6 +8,7 @@ package version, then reused until the data changes. Writes are atomic (temp fil
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,9 +29,18 @@ from .law.registry import law_fingerprint, load_registry
 from .legal import LegalEvent, load_events, load_stacking
 from .measures import Measure, build_measures
 from .notes import NotesIndex
-from .schedule import Line, Revision, _Interner, load_revisions, parse_records, read_records
+from .schedule import (
+    Interner,
+    Line,
+    Revision,
+    TextCleaner,
+    load_revisions,
+    parse_records,
+    read_records,
+)
 
 CACHE_FORMAT = 6  # bump when parsing changes what a model holds
+PARSE_BATCH = 8  # revisions per worker task: larger shares more, smaller reports progress sooner
 
 
 @dataclass
@@ -129,7 +140,7 @@ def build_model(
     reused, so a new revision costs one parse instead of all of them.
     """
     revisions = load_revisions(hts_dir)
-    interner = _Interner()
+    interner = Interner()
     lines: list[dict[str, Line]] = []
     headings: list[dict[str, Line]] = []
     reuse = _reusable(base, revisions)
@@ -139,12 +150,13 @@ def build_model(
             interner.get(ln)
         lines.extend(base.lines[:reuse])
         headings.extend(base.headings[:reuse])
-    for rev, raw in zip(revisions[reuse:], _parse_all(revisions[reuse:], verify), strict=True):
-        parsed = {k: interner.get(v) for k, v in raw.items()}
-        lines.append({k: v for k, v in parsed.items() if not k.startswith("99")})
-        headings.append({k: v for k, v in parsed.items() if k.startswith("9903")})
-        if callable(progress):
-            progress(rev.name)
+    with gc_paused():
+        for rev, raw in zip(revisions[reuse:], _parse_all(revisions[reuse:], verify), strict=True):
+            parsed = {k: interner.get(v) for k, v in raw.items()}
+            lines.append({k: v for k, v in parsed.items() if not k.startswith("99")})
+            headings.append({k: v for k, v in parsed.items() if k.startswith("9903")})
+            if callable(progress):
+                progress(rev.name)
     records = load_change_records(hts_dir)
     starts = [
         date(r.year, 1, 1) if i == 0 or "basic" in r.name else (r.published or date(r.year, 1, 1))
@@ -168,23 +180,42 @@ def build_model(
                  notes=notes, notes_key=notes_key)
 
 
-def _parse_one(rev: Revision, verify: bool) -> dict[str, Line]:
-    return parse_records(read_records(rev, verify=verify))
+def _parse_batch(revs: list[Revision], verify: bool) -> list[dict[str, Line]]:
+    """Several successive revisions parsed together: they share their unchanged lines, so the
+    batch pickles back to the parent at little more than the size of one revision."""
+    interner, cleaner = Interner(), TextCleaner()
+    with gc_paused():
+        return [parse_records(read_records(rev, verify=verify), interner, cleaner) for rev in revs]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Millions of acyclic records make the cyclic collector rescan the heap again and again
+    (it doubled the parse time); the build frees nothing cyclic, so pause it meanwhile."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _parse_all(revisions: list[Revision], verify: bool) -> Iterator[dict[str, Line]]:
-    """Each revision's lines, in order; several revisions are read in parallel processes.
+    """Each revision's lines, in order; batches of revisions are read in parallel processes.
 
     Reading and parsing an archive is CPU-bound (gzip, JSON, text), so a process per core
     halves a full build on two cores. A single revision (an update) is parsed in-process.
     """
     workers = min(os.cpu_count() or 1, len(revisions), 4)
     if workers < 2:
-        for rev in revisions:
-            yield _parse_one(rev, verify)
+        yield from _parse_batch(revisions, verify)
         return
+    size = max(1, min(PARSE_BATCH, -(-len(revisions) // workers)))
+    batches = [revisions[i : i + size] for i in range(0, len(revisions), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_parse_one, revisions, [verify] * len(revisions))
+        for parsed in pool.map(_parse_batch, batches, [verify] * len(batches)):
+            yield from parsed
 
 
 def _reusable(base: Model | None, revisions: list[Revision]) -> int:
