@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -93,6 +95,33 @@ def test_batch_keeps_good_lines_and_reports_bad(run, tmp_path: Path) -> None:  #
     assert "Traceback" not in p.stderr
 
 
+def test_batch_without_json_is_csv(run) -> None:  # type: ignore[no-untyped-def]
+    """The sample file the README shows: a CSV answer per line, bad lines reported in place."""
+    sample = Path(__file__).parent.parent / "docs" / "examples" / "queries.csv"
+    p = run("rate", "--batch", str(sample))
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    given = list(csv.DictReader(sample.open(encoding="utf-8")))
+    assert len(rows) == len(given) and [r["line"] for r in rows] == [str(i + 2) for i in range(len(given))]
+    phone = next(r for r in rows if r["hts10"] == "8517.13.00.00" and r["entry_date"] == "2025-05-02")
+    assert phone["total_pct"] == "20" and "ieepa_fentanyl 20% 9903.01.24" in phone["layers"]
+    bad = [r for r in rows if r["error"]]
+    assert bad and all(not r["total_pct"] for r in bad) and "error" in p.stderr
+
+
+def test_countries_groups_and_unknown_codes(run) -> None:  # type: ignore[no-untyped-def]
+    p = run("countries", "--json")
+    assert p.returncode == 0 and len(json.loads(p.stdout)) > 200
+    p = run("countries", "korea, south")
+    assert p.returncode == 0 and "KR" in p.stdout
+    eu = run("rate", "8517.13.0000", "--origin", "EU", "--date", "2025-05-02")
+    assert eu.returncode == 2 and "group of 27" in eu.stderr and "Germany (DE)" in eu.stderr
+    assert "Réunion" not in eu.stderr
+    xx = run("rate", "8517.13.0000", "--origin", "XX", "--date", "2025-05-02")
+    assert xx.returncode == 2 and "tariffstack countries" in xx.stderr
+    assert len(xx.stderr.strip().splitlines()) == 1  # one line, however narrow the terminal
+
+
 @pytest.mark.parametrize(
     ("args", "code", "fragment"),
     [
@@ -121,6 +150,11 @@ def test_search_and_revisions(run) -> None:  # type: ignore[no-untyped-def]
     p = run("revisions", "--json")
     revs = json.loads(p.stdout)
     assert len(revs) == 44 and revs[0]["revision"] == "2025 basic" and revs[-1]["revision"] == "2026 rev 10"
+    rev10 = next(r for r in revs if r["revision"] == "2025 rev 10")
+    assert rev10["published"] == "2025-04-15" and rev10["changes_effective"][0] == "2025-04-05"
+    assert revs[-1]["published"] is None and revs[-1]["changes"] is None  # no change record
+    starts = [r["lines_from"] for r in revs]
+    assert starts == sorted(starts)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +179,7 @@ def test_timeline_table_json_and_plot(run_panel, tmp_path: Path) -> None:  # typ
     assert [s["total_pct"] for s in cn][:3] == [0.0, 10.0, 20.0]  # Feb 4 fentanyl 10%, Mar 4 20%
     assert cn[1]["valid_from"] == "2025-02-04" and any("9903.01.20" in c for c in cn[1]["changes"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert png.stat().st_mode & 0o044 == 0o044  # readable by others under the usual umask, not 0600
     bad = run_panel("timeline", "8517.13.0000", "--origin", "CN", "--plot", str(tmp_path / "x.gif"))
     assert bad.returncode == 2 and "png or .svg" in bad.stderr and not (tmp_path / "x.gif").exists()
 

@@ -115,6 +115,17 @@ def test_usmca_claim_exempts_canada_fentanyl(engine: Engine) -> None:
     assert "9903.01.14" in headings(claimed, "ieepa_fentanyl", exempt=True)
 
 
+def test_usmca_claim_takes_the_program_s_rate(engine: Engine) -> None:
+    """A USMCA claim is a claim of column 1 Special program S, not only of the IEEPA exemption."""
+    day = date(2025, 6, 15)
+    line = engine.line("8708.29.5160", day)
+    plain = engine.rate("8708.29.5160", "MX", day)
+    claimed = engine.rate("8708.29.5160", "MX", day, Inputs(usmca_claimed=True))
+    assert "S" in line.special and pct(plain, "mfn") > 0
+    assert pct(claimed, "mfn") == 0 and "program S" in next(x.reason for x in claimed.layers if x.layer == "mfn")
+    assert pct(engine.rate("8708.29.5160", "DE", day, Inputs(usmca_claimed=True)), "mfn") == pct(plain, "mfn")
+
+
 def test_column_2_for_general_note_3b_countries(engine: Engine) -> None:
     res = engine.rate("6109.10.0012", "Russia", date(2025, 6, 1))
     mfn = next(x for x in res.layers if x.layer == "mfn")

@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from rich.table import Table
 
 from tariffstack.china import ChinaTariffs
 from tariffstack.errors import BadInput, DateOutOfRange, UnknownProduct
@@ -33,7 +32,7 @@ from tariffstack.news import (
     find_claims,
     read_article,
     read_article_file,
-    render_table,
+    render_claims,
 )
 
 D = dt.date
@@ -618,21 +617,24 @@ def test_to_json_has_span_verdict_and_evidence(shared_dir: Path, engine: FakeEng
     assert isinstance(checked[0].claim, Claim) and checked[0].start == first["start"]
 
 
-def test_render_table(shared_dir: Path, engine: FakeEngine, china: ChinaTariffs) -> None:
+def test_render_claims_reads_at_80_columns(shared_dir: Path, engine: FakeEngine, china: ChinaTariffs) -> None:
     checked = check(_news(shared_dir, NEWS_004), engine, china)
-    table = render_table(checked)
-    assert isinstance(table, Table) and table.row_count == len(checked)
-    console = Console(width=200, record=True)
-    console.print(table)
+    console = Console(width=80, record=True)
+    console.print(render_claims(checked))
     out = console.export_text()
-    assert "partly_supported" not in out and "supported" in out and "not_checkable" in out
+    lines = out.splitlines()
+    assert all(len(x) <= 80 for x in lines), max(lines, key=len)
+    assert sum(1 for x in lines if x[:1].isdigit()) == len(checked)  # one numbered block per claim
+    assert "partly_supported" not in out and "not_checkable" not in out and "NOT CHECKABLE" in out
     assert "9903.01.63" in out
+    flowing = " ".join(out.split())
+    for c in checked:  # wrapped only between words: each explanation reads whole once re-flowed
+        assert " ".join(c.explanation.split()) in flowing
 
 
-def test_render_table_without_claims() -> None:
-    table = render_table([])
-    console = Console(width=120, record=True)
-    console.print(table)
+def test_render_claims_without_claims() -> None:
+    console = Console(width=80, record=True)
+    console.print(render_claims([]))
     assert "no claims found" in console.export_text()
 
 

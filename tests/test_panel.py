@@ -127,6 +127,17 @@ def test_diff_china_april_to_geneva(pan: Panel) -> None:
     assert js["changed"] == peak.count() and len(js["rows"]) <= 5
 
 
+def test_diff_counts_add_up_across_a_revision_that_adds_lines(pan: Panel) -> None:
+    """The kinds of change sum to the pairs changed; a new line is not a change of every layer."""
+    d = pan.diff("2025-06-01", "2026-02-01", origins=["DE"])
+    kinds = d.by_kind()
+    assert sum(kinds.values()) == d.count()
+    assert kinds["new lines"] > 0 and kinds["lines removed"] > 0  # the 2026 basic edition renumbers
+    layers = {name: n for name, n, _old, _new in d.by_layer()}
+    assert layers["total_pct"] == kinds["total changed"]
+    assert all(n <= kinds["total changed"] + kinds["same total, other headings or texts"] for n in layers.values())
+
+
 def test_diff_totals_match_snapshots(pan: Panel) -> None:
     d = pan.diff("2025-08-06", "2025-08-07", origins=["IN"], prefix="61")
     for r in d.rows(20):

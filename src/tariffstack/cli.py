@@ -1,4 +1,4 @@
-"""Command line: ``tariffstack rate|search|revisions|fetch|check-news|build|timeline|diff|export|serve|crosscheck``.
+"""Command line: ``tariffstack rate|search|revisions|countries|fetch|check-news|build|timeline|diff|export|serve|crosscheck``.
 
 Every user error becomes one line on stderr and exit code 2 (data problems 3, download
 problems 4); no traceback reaches the user.
@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .config import default_data_dir, default_home
@@ -174,7 +181,7 @@ def _batch_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None] | str]]
 @click.option("--program", help="Special program code for column 1 Special (e.g. KR, AU).")
 @click.option("--value", "value_usd", type=float, help="Customs value in USD (de minimis check).")
 @click.option("--batch", type=click.Path(path_type=Path), help="CSV of queries: hts10,origin,entry_date[,inputs].")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line with --batch).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with --batch one object per line; else CSV).")
 @click.option("--explain", is_flag=True, help="The full reason and citation of each layer, and every note.")
 @click.pass_obj
 def rate(state: State, hts: str | None, origin: str | None, day: str | None, loading_date: str | None,
@@ -183,7 +190,7 @@ def rate(state: State, hts: str | None, origin: str | None, day: str | None, loa
          batch: Path | None, as_json: bool, explain: bool) -> None:
     """The duty stack for one product, origin and entry date."""
     if batch is not None:
-        _run_batch(state, batch)
+        _run_batch(state, batch, as_json)
         return
     if not hts or not origin:
         raise BadInput("give an HTS code and --origin (or --batch FILE)")
@@ -202,24 +209,54 @@ def rate(state: State, hts: str | None, origin: str | None, day: str | None, loa
         _render(res, explain)
 
 
-def _run_batch(state: State, path: Path) -> None:
+BATCH_COLUMNS = ("line", "hts10", "origin", "entry_date", "revision", "total_pct", "additional_pct",
+                 "specific", "layers", "not_evaluated", "error")
+
+
+def _batch_csv_row(n: int, res: RateResult) -> dict[str, Any]:
+    """One answer as a flat CSV row: totals, then the layers as "layer rate heading" items."""
+    def item(x: Any) -> str:
+        rate = "exempt" if x.exempt else (f"{x.rate_pct:g}%" if x.rate_pct is not None else "")
+        if x.specific:
+            rate = f"{rate} + {x.specific}" if rate else x.specific
+        return f"{x.layer} {rate} {x.heading or ''}".strip()
+
+    return {
+        "line": n, "hts10": res.hts10, "origin": res.origin, "entry_date": res.entry_date.isoformat(),
+        "revision": res.revision, "total_pct": f"{res.total_pct:g}",
+        "additional_pct": f"{res.total_additional_pct:g}", "specific": " + ".join(res.specific),
+        "layers": "; ".join(item(x) for x in res.layers if x.layer != "mfn" or x.rate_pct or x.specific),
+        "not_evaluated": " ".join(n.split(" ", 1)[0] for n in res.notes if " not evaluated: " in n),
+        "error": "",
+    }
+
+
+def _run_batch(state: State, path: Path, as_json: bool) -> None:
+    """Answer every line; bad lines are reported in place and the good ones still answered."""
     eng = state.engine()
     bad = 0
+    writer = None if as_json else csv.DictWriter(sys.stdout, BATCH_COLUMNS, lineterminator="\n")
+    if writer is not None:
+        writer.writeheader()
     for n, row in _batch_rows(path):
+        res: RateResult | None = None
         if isinstance(row, str):
-            obj: dict[str, Any] = {"line": n, "error": row}
+            failed: dict[str, Any] = {"line": n, "error": row}
         else:
             try:
                 res = eng.rate(row.get("hts10") or "", row.get("origin") or "",
                                parse_date(row.get("entry_date") or ""), make_inputs(row))
-                obj = res.to_json()
             except TariffstackError as exc:
-                obj = {"line": n, "hts10": row.get("hts10"), "origin": row.get("origin"),
-                       "entry_date": row.get("entry_date"), "error": str(exc)}
-        bad += "error" in obj
-        click.echo(json.dumps(obj, ensure_ascii=False))
+                failed = {"line": n, "hts10": row.get("hts10"), "origin": row.get("origin"),
+                          "entry_date": row.get("entry_date"), "error": str(exc)}
+        bad += res is None
+        if writer is not None:
+            writer.writerow(_batch_csv_row(n, res) if res is not None else failed)
+        else:
+            click.echo(json.dumps(res.to_json() if res is not None else failed, ensure_ascii=False))
+    sys.stdout.flush()
     if bad:
-        err.print(f"{bad} line(s) had errors (see the 'error' fields)")
+        err.print(f"{bad} line(s) had errors (see the 'error' {'fields' if as_json else 'column'})")
 
 
 @cli.command()
@@ -251,24 +288,40 @@ def search(state: State, query: tuple[str, ...], limit: int, as_json: bool) -> N
 def revisions(state: State, as_json: bool) -> None:
     """The revisions in the data folder, with their dates and counts."""
     m = state.engine().model
-    rows = []
-    for r, start, lines in zip(m.revisions, m.starts, m.lines, strict=True):
-        cr = m.records.get(r.name)
-        rows.append({
-            "revision": r.name, "published": r.published.isoformat() if r.published else None,
-            "in_force_from": start.isoformat(), "product_lines": len(lines),
-            "changes": len(cr.entries) if cr else 0,
-        })
+    rows = m.revision_rows()
     if as_json:
         click.echo(json.dumps(rows))
         return
-    t = Table()
-    for c in ("revision", "published", "in force from", "lines", "changes"):
-        t.add_column(c)
+    t = Table("revision", "published", "lines from", "changes effective", "lines", "changes", box=None)
     for row in rows:
-        t.add_row(*(str(v) if v is not None else "" for v in row.values()))
+        eff = row["changes_effective"]
+        span = "" if not isinstance(eff, list) else eff[0] if eff[0] == eff[1] else f"{eff[0]}..{eff[1]}"
+        t.add_row(str(row["revision"]), str(row["published"] or "not dated"), str(row["lines_from"]), span,
+                  f"{row['product_lines']:,}", "no record" if row["changes"] is None else str(row["changes"]))
     out.print(t)
-    out.print(f"Coverage: {m.first_date.isoformat()} to {m.last_date.isoformat()}")
+    out.print(f"Coverage: {m.first_date.isoformat()} to {m.last_date.isoformat()}. Product lines take over "
+              "on the publication date; each change takes effect on the date its change record states. "
+              "A revision published without a date or change record takes over after the one before it.",
+              soft_wrap=False)
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+def countries(query: tuple[str, ...], as_json: bool) -> None:
+    """The countries of origin the tool knows, with their codes (QUERY: just the one it means)."""
+    from .countries import all_countries, resolve
+
+    found = (resolve(" ".join(query)),) if query else all_countries()
+    rows = [{"iso2": c.iso2, "iso3": c.iso3, "census_code": c.census_code, "name": c.name,
+             "aliases": list(c.aliases)} for c in found]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    t = Table("ISO", "ISO3", "Census", "name", box=None)
+    for c in found:
+        t.add_row(c.iso2, c.iso3, c.census_code or "", c.name)
+    out.print(t)
 
 
 @cli.command()
@@ -304,7 +357,7 @@ def fetch(state: State, mirror: str | None, dest: Path | None) -> None:
 def check_news(state: State, path: Path, day: str | None, as_json: bool) -> None:
     """Check the tariff claims in a news text against the schedule."""
     from .china import ChinaTariffs
-    from .news import MAX_BYTES, check, read_article, render_table
+    from .news import MAX_BYTES, check, read_article, render_claims
 
     try:
         raw = path.read_bytes()
@@ -326,7 +379,7 @@ def check_news(state: State, path: Path, day: str | None, as_json: bool) -> None
         click.echo(json.dumps({"date": article.date.isoformat() if article.date else None,
                                "claims": [c.to_json() for c in checked]}, ensure_ascii=False))
     else:
-        out.print(render_table(checked))
+        out.print(render_claims(checked))
 
 
 @cli.command()
@@ -335,20 +388,63 @@ def check_news(state: State, path: Path, day: str | None, as_json: bool) -> None
 def build(state: State, full: bool) -> None:
     """Build or update the rate panel (every HTS-10 x origin x date) in the home folder."""
     from .panel import build as build_panel
+    from .schedule import load_revisions
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("parsing revisions", total=None)
-        engine = Engine.load(state.data_dir, state.home, progress=lambda name: bar.update(task, description=f"parsing {name}"))
+    with _Steps() as steps:
+        parsing = steps.stage("parsing revisions", len(load_revisions(state.data_dir)))
+        engine = Engine.load(state.data_dir, state.home, progress=lambda name: parsing.advance(name))
+        intervals = steps.stage("computing intervals", None)
 
         def progress(day: str, done: int, total: int) -> None:
-            bar.update(task, description=f"intervals (at {day})", completed=done, total=total)
+            intervals.update(f"at {day}", done, total)
 
         report = build_panel(engine, state.home, full=full, progress=progress)
     since = f" from {report.since}" if report.since else ""
-    err.print(f"panel {report.mode}{since}: {report.intervals} intervals, {report.evaluations} stacks evaluated, "
+    err.print(f"panel {report.mode}{since}: {report.intervals} intervals, {report.evaluations:,} stacks evaluated, "
               f"{report.rows['products']:,} product rows, {report.rows['regimes']:,} regime rows "
-              f"in {report.seconds:.1f} s -> {report.path}")
+              f"in {report.seconds:.1f} s -> {report.path}", soft_wrap=True)
+
+
+class _Stage:
+    """One counted step of a long job: a bar on a terminal, a line per tenth when piped."""
+
+    def __init__(self, steps: _Steps, name: str, total: int | None) -> None:
+        self.steps, self.name, self.total, self.done, self.said = steps, name, total, 0, -1
+        self.task = steps.bar.add_task(name, total=total) if steps.bar is not None else None
+
+    def advance(self, what: str) -> None:
+        self.update(what, self.done + 1, self.total)
+
+    def update(self, what: str, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        if self.steps.bar is not None and self.task is not None:
+            self.steps.bar.update(self.task, description=f"{self.name}: {what}", completed=done, total=total)
+            return
+        tenth = done * 10 // total if total else 0
+        if tenth > self.said:  # piped: at most eleven lines per stage
+            self.said = tenth
+            err.print(f"{self.name}: {done}/{total} ({what})" if total else f"{self.name}: {what}",
+                      soft_wrap=True, highlight=False)
+
+
+class _Steps:
+    """Progress that shows on a terminal and still says something in a log or a pipe."""
+
+    def __init__(self) -> None:
+        self.bar = (Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=err, transient=True) if err.is_terminal else None)
+
+    def __enter__(self) -> _Steps:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def stage(self, name: str, total: int | None) -> _Stage:
+        return _Stage(self, name, total)
 
 
 def _panel(state: State) -> Any:
@@ -427,14 +523,16 @@ def diff(state: State, start: str, end: str, origins: tuple[str, ...], chapter: 
     if as_json:
         click.echo(json.dumps(result.to_json(limit), indent=1, default=str))
         return
-    out.print(f"[bold]{result.count():,}[/bold] product x origin pairs changed between {result.start} and {result.end}")
+    kinds = result.by_kind()
+    out.print(f"[bold]{result.count():,}[/bold] product x origin pairs changed between {result.start} and "
+              f"{result.end}: " + ", ".join(f"{n:,} {k}" for k, n in kinds.items() if n))
     summary = Table(title="by layer")
     for col in ("layer", "pairs", "mean before %", "mean after %"):
         summary.add_column(col)
     for name, n, old, new in result.by_layer():
         summary.add_row(name, f"{n:,}", "-" if old is None else f"{old:.2f}", "-" if new is None else f"{new:.2f}")
     out.print(summary)
-    causes = Table(title="causes (headings that came in or went out)")
+    causes = Table(title="headings in or out")
     for col in ("", "heading", "pairs"):
         causes.add_column(col)
     for kind, h, n in result.causes():
@@ -606,7 +704,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except TariffstackError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         err.print("aborted")

@@ -69,6 +69,12 @@ _GROUP_PHRASES: Mapping[str, str] = MappingProxyType(
     {"European Union": "EU", "general note 3(b)": "GN3B"}
 )
 
+# What users type for a group; a group is never an origin, so these get their own answer.
+_GROUP_NAMES: Mapping[str, str] = MappingProxyType(
+    {"eu": "EU", "europeanunion": "EU", "eu27": "EU", "usmca": "USMCA", "cusma": "USMCA",
+     "tmec": "USMCA", "nafta": "USMCA"}
+)
+
 # Country names that are also ordinary words in the schedule ("porcelain or china", "guinea
 # fowl", "jerseys", "turkey meat"): in text they count only when capitalised.
 _COMMON_WORDS = frozenset(
@@ -256,6 +262,14 @@ def resolve(query: str) -> Country:
         key = _key(candidate)
         if key and key in index.by_key:
             return index.by_key[key]
+    group = _GROUP_NAMES.get(_key(text))
+    if group is not None:
+        members = sorted(GROUPS[group] - {"US"})
+        preferred = [m for m in ("DE", "FR", "IT", "CA", "MX") if m in members] or members
+        examples = ", ".join(index.by_iso2[m].label for m in preferred[:3])
+        raise UnknownCountry(query, [index.by_iso2[m].label for m in members], why=(
+            f"is a group of {len(members)} countries, not a country of origin: goods originate in "
+            f"one member, so give that one (e.g. {examples})"))
     raise UnknownCountry(query, _suggest(text))
 
 

@@ -30,6 +30,9 @@ HTS_INPUT_RE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
 SUM_LAYERS_MAX: frozenset[LayerName] = frozenset({"s232"})
 
 
+USMCA_PARTNERS = frozenset({"CA", "MX"})
+
+
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """Facts about a shipment that the law's scope depends on; defaults are documented."""
@@ -318,14 +321,20 @@ class Engine:
         if origin in countries.GROUPS.get("GN3B", frozenset()):
             column, text = "column 2 (general note 3(b))", line.other
         rate = parse_rate(text)
-        if inputs.program and origin not in countries.GROUPS.get("GN3B", frozenset()):
-            special = special_rate_for(line.special, inputs.program)
+        program = inputs.program
+        if program is None and inputs.usmca_claimed and origin in USMCA_PARTNERS:
+            # a USMCA claim is a claim of program S (general note 11) for the ordinary duty too
+            usmca = special_rate_for(line.special, "S")
+            if usmca is not None:
+                column, rate = "column 1 Special, program S (USMCA claimed)", usmca
+        if program and origin not in countries.GROUPS.get("GN3B", frozenset()):
+            special = special_rate_for(line.special, program)
             if special is None:
                 raise BadInput(
-                    f"program {inputs.program!r} gives no special rate for {line.hts} "
+                    f"program {program!r} gives no special rate for {line.hts} "
                     f"(column 1 Special: {line.special or 'none'})"
                 )
-            column, rate = f"column 1 Special, program {inputs.program}", special
+            column, rate = f"column 1 Special, program {program}", special
         spec = " + ".join(p.text for p in rate.specific) or None
         pct = rate.ad_valorem_pct if rate.parsed else None
         return (

@@ -20,11 +20,17 @@ class BadInput(TariffstackError):
 class UnknownCountry(BadInput):
     """A country name or code that matches nothing; carries close matches."""
 
-    def __init__(self, query: str, suggestions: list[str]) -> None:
+    def __init__(self, query: str, suggestions: list[str], why: str | None = None) -> None:
         self.query = query
         self.suggestions = suggestions
-        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown country {query!r}.{hint}")
+        if why:
+            text = f"{query!r} {why}"
+        elif suggestions:
+            text = f"unknown country {query!r}. Did you mean: {', '.join(suggestions)}?"
+        else:
+            text = (f"unknown country {query!r}: give an ISO code (CN), a name (China) or a Census "
+                    "code (5700); 'tariffstack countries' lists them")
+        super().__init__(text)
 
 
 class UnknownProduct(BadInput):

@@ -11,6 +11,13 @@ from pathlib import Path
 from .errors import BadInput
 
 
+def _umask() -> int:
+    """The process umask (reading it means setting it; put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target``, renamed onto it only if the block succeeds.
@@ -29,6 +36,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a user's file gets the usual mode
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

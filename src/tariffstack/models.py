@@ -18,6 +18,12 @@ LAYER_ORDER: tuple[LayerName, ...] = (
     "mfn", "s301", "s232", "ieepa_fentanyl", "ieepa_reciprocal", "ieepa_other", "s122", "s201",
     "other",
 )
+LAYER_TITLES: dict[str, str] = {  # for charts and legends, where the short keys puzzle readers
+    "mfn": "MFN (column 1 General)", "s301": "Section 301 (China)", "s232": "Section 232 (metals, autos, ...)",
+    "ieepa_fentanyl": "IEEPA fentanyl", "ieepa_reciprocal": "IEEPA reciprocal",
+    "ieepa_other": "IEEPA other (Brazil, India, ...)", "s122": "Section 122", "s201": "Section 201 safeguard",
+    "other": "other",
+}
 
 
 @dataclass(frozen=True, slots=True)

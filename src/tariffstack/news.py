@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from rich.table import Table
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 
 from .china import ChinaTariffs
@@ -1715,8 +1716,8 @@ def _short_desc(res: RateResult) -> str:
     for d in names:
         d = d.strip().rstrip(":")
         if d and not d.lower().startswith("other"):
-            return d if len(d) <= 40 else d[:39] + "…"
-    return res.description[:40]
+            return _clip(d, 40)
+    return _clip(res.description, 40)
 
 
 def _exception_words(others: dict[float, list[RateResult]], examples: int = 3) -> list[str]:
@@ -2235,19 +2236,26 @@ _VERDICT_STYLE = {"supported": "bold green", "contradicted": "bold red",
                   "partly_supported": "bold yellow", "not_checkable": "dim"}
 
 
-def render_table(checked: Sequence[CheckedClaim], max_evidence: int = 4) -> Table:
-    """A terminal table: one row per claim with its verdict, explanation and key evidence."""
-    table = Table(title="Tariff claims checked against the law", show_lines=True, expand=True)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Claim", ratio=3)
-    table.add_column("Who → on", ratio=1)
-    table.add_column("Rate", no_wrap=True)
-    table.add_column("Date", no_wrap=True)
-    table.add_column("Verdict", no_wrap=True)
-    table.add_column("What the law says", ratio=5)
+def verdict_label(verdict: str) -> str:
+    """How a verdict reads to people: "partly supported", not the JSON key."""
+    return verdict.replace("_", " ")
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
+def render_claims(checked: Sequence[CheckedClaim], max_evidence: int = 3) -> Group:
+    """One block per claim, readable at 80 columns: the claim and its verdict, who and when,
+    what the law says, then the key evidence (clipped at word boundaries)."""
+    blocks: list[Text | Padding] = [Text("Tariff claims checked against the law", style="bold")]
     if not checked:
-        table.add_row("-", Text("no claims found"), "", "", "", "", "")
-        return table
+        blocks.append(Text("no claims found"))
+        return Group(*blocks)
     for i, cc in enumerate(checked, 1):
         c = cc.claim
         if c.kind == "de_minimis":
@@ -2255,18 +2263,21 @@ def render_table(checked: Sequence[CheckedClaim], max_evidence: int = 4) -> Tabl
         elif c.kind == "exemption":
             rate = "exemption"
         elif c.rate_range:
-            rate = f"{_fmt(c.rate_range[0])}–{_fmt(c.rate_range[1])}"
+            rate = f"{_fmt(c.rate_range[0])} to {_fmt(c.rate_range[1])}"
         else:
-            rate = (f"{_fmt(c.rate_from_pct)} → " if c.rate_from_pct is not None else "") + \
-                _fmt(c.rate_pct or 0.0)
-        when = c.on.isoformat() + (f"\n({c.when.text})" if c.when else "")
-        body = Text(cc.explanation)
+            rate = (f"{_fmt(c.rate_from_pct)} -> " if c.rate_from_pct is not None else "") + _fmt(c.rate_pct or 0.0)
+        head = Text(f"\n{i}. ", style="bold") + Text(f"“{_clip(c.fragment, 120)}”  ")
+        head.append(verdict_label(cc.verdict).upper(), style=_VERDICT_STYLE[cc.verdict])
+        who = f"{c.actor} -> {c.target.label()}, {rate}, on {c.on.isoformat()}"
+        if c.when:
+            who += f" ({_clip(c.when.text, 40)})"
+        body = Text.assemble(Text(who, style="dim"), "\n", Text(cc.explanation))
         for e in cc.evidence[:max_evidence]:
-            body.append("\n• " + e.text[:220], style="dim")
+            body.append(f"\n- {_clip(e.text, 160)}", style="dim")
+        if len(cc.evidence) > max_evidence:
+            body.append(f"\n(+{len(cc.evidence) - max_evidence} more with --json)", style="dim")
         if cc.codes_used:
-            shown = ", ".join(cc.codes_used[:8]) + (" …" if len(cc.codes_used) > 8 else "")
+            shown = ", ".join(cc.codes_used[:6]) + (" …" if len(cc.codes_used) > 6 else "")
             body.append(f"\ncodes: {shown}", style="dim")
-        table.add_row(str(i), Text(f"“{c.fragment}”\n") + Text(c.sentence.text[:200], style="dim"),
-                      Text(f"{c.actor} ({c.actor_text}) → {c.target.label()}"), rate, when,
-                      Text(cc.verdict, style=_VERDICT_STYLE[cc.verdict]), body)
-    return table
+        blocks.extend([head, Padding(body, (0, 0, 0, 3), expand=False)])
+    return Group(*blocks)

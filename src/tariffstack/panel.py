@@ -736,14 +736,28 @@ class Diff:
         row = _one(self.rel.aggregate("count(*)"))
         return int(row[0]) if row else 0
 
+    def by_kind(self) -> dict[str, int]:
+        """How the changed pairs add up: the total rate moved; the same total under other
+        headings or texts; a line new in the schedule; a line gone from it."""
+        row = _one(self.panel.db.query(f"""
+            SELECT count(*) FILTER (WHERE kind = 'changed' AND old_total_pct IS DISTINCT FROM new_total_pct),
+                   count(*) FILTER (WHERE kind = 'changed' AND old_total_pct IS NOT DISTINCT FROM new_total_pct),
+                   count(*) FILTER (WHERE kind = 'new line'), count(*) FILTER (WHERE kind = 'line removed')
+            FROM ({self.rel.sql_query()})""")) or (0, 0, 0, 0)
+        keys = ("total changed", "same total, other headings or texts", "new lines", "lines removed")
+        return {k: int(n or 0) for k, n in zip(keys, row, strict=True)}
+
     def by_layer(self) -> list[tuple[str, int, float | None, float | None]]:
-        """(layer, pairs changed, mean old rate, mean new rate) for each layer that moved."""
+        """(layer, pairs changed, mean old rate, mean new rate) for each layer that moved.
+
+        Only pairs on both dates count: a new or removed line is not a change of every layer."""
         names = ("mfn", *ADD_LAYERS, "total_pct")
         parts = ", ".join(
             f"count(*) FILTER (WHERE old_{n} IS DISTINCT FROM new_{n}), "
             f"avg(old_{n}) FILTER (WHERE old_{n} IS DISTINCT FROM new_{n}), "
             f"avg(new_{n}) FILTER (WHERE old_{n} IS DISTINCT FROM new_{n})" for n in names)
-        row = _one(self.panel.db.query(f"SELECT {parts} FROM ({self.rel.sql_query()})")) or ()
+        row = _one(self.panel.db.query(
+            f"SELECT {parts} FROM ({self.rel.sql_query()}) WHERE kind = 'changed'")) or ()
         out = []
         for k, name in enumerate(names):
             n, old, new = row[3 * k: 3 * k + 3]
@@ -782,7 +796,7 @@ class Diff:
 
         return {
             "from": self.start.isoformat(), "to": self.end.isoformat(), "origins": self.origins,
-            "prefix": self.prefix, "layer": self.layer, "changed": self.count(),
+            "prefix": self.prefix, "layer": self.layer, "changed": self.count(), "by_kind": self.by_kind(),
             "by_layer": [{"layer": n, "pairs": c, "mean_old": o, "mean_new": w} for n, c, o, w in self.by_layer()],
             "by_chapter": [{"chapter": c, "pairs": n} for c, n in self.by_chapter()],
             "causes": [{"kind": k, "heading": h, "pairs": n} for k, h, n in self.causes()],

@@ -39,7 +39,7 @@ from .schedule import (
     read_records,
 )
 
-CACHE_FORMAT = 6  # bump when parsing changes what a model holds
+CACHE_FORMAT = 7  # bump when parsing changes what a model holds
 PARSE_BATCH = 8  # revisions per worker task: larger shares more, smaller reports progress sooner
 
 
@@ -88,6 +88,21 @@ class Model:
                 found.add(rule.end + timedelta(days=1))
         first, last = self.first_date, self.last_date
         return sorted(d for d in found if first <= d <= last)
+
+    def revision_rows(self) -> list[dict[str, object]]:
+        """Each revision as users list it: published, when its lines take over, the span of
+        the legal effective dates its change record states, and its size."""
+        rows: list[dict[str, object]] = []
+        for r, start, lines in zip(self.revisions, self.starts, self.lines, strict=True):
+            cr = self.records.get(r.name)
+            dated = sorted({e.effective for e in cr.entries if e.effective}) if cr else []
+            rows.append({
+                "revision": r.name, "published": r.published.isoformat() if r.published else None,
+                "lines_from": start.isoformat(),
+                "changes_effective": [dated[0].isoformat(), dated[-1].isoformat()] if dated else None,
+                "product_lines": len(lines), "changes": len(cr.entries) if cr else None,
+            })
+        return rows
 
     def revision_on(self, day: date) -> int:
         """Index of the revision whose product lines are in force on ``day``."""
@@ -158,10 +173,7 @@ def build_model(
             if callable(progress):
                 progress(rev.name)
     records = load_change_records(hts_dir)
-    starts = [
-        date(r.year, 1, 1) if i == 0 or "basic" in r.name else (r.published or date(r.year, 1, 1))
-        for i, r in enumerate(revisions)
-    ]
+    starts = _starts(revisions)
     measures = build_measures(revisions, headings, records)
     notes_file = _notes_path(hts_dir)
     notes_key = _file_key(notes_file)
@@ -178,6 +190,19 @@ def build_model(
         measures, unmodelled = apply_registry(measures, load_registry(), notes, printed, covered)
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
                  notes=notes, notes_key=notes_key)
+
+
+def _starts(revisions: list[Revision]) -> list[date]:
+    """The day each revision's product lines take over: Jan 1 for a basic edition, else the
+    publication date. A revision listed without a date (2026 rev 10) cannot be placed, so it
+    takes over with the one before it, after it in order: the dates stay sorted for bisect."""
+    starts: list[date] = []
+    for i, r in enumerate(revisions):
+        if i == 0 or "basic" in r.name:
+            starts.append(date(r.year, 1, 1))
+        else:
+            starts.append(max(r.published or starts[-1], starts[-1]))
+    return starts
 
 
 def _parse_batch(revs: list[Revision], verify: bool) -> list[dict[str, Line]]:

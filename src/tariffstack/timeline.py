@@ -15,7 +15,7 @@ from typing import IO, Any
 from . import countries
 from .engine import Engine, parse_date
 from .errors import BadInput, UnknownProduct
-from .models import LAYER_ORDER, RateResult
+from .models import LAYER_ORDER, LAYER_TITLES, RateResult
 
 MAX_ORIGINS = 12
 # one colour per layer, chosen to stay distinguishable when stacked
@@ -164,7 +164,8 @@ def plot_timeline(tl: Timeline, out: Path | IO[bytes], fmt: str = "png") -> None
             vals = [s.layers.get(name, 0.0) for s in segs]
             vals.append(vals[-1])
             upper = [b + v for b, v in zip(base, vals, strict=True)]
-            ax.fill_between(xs, base, upper, step="post", color=LAYER_COLOURS[name], label=name, linewidth=0)
+            ax.fill_between(xs, base, upper, step="post", color=LAYER_COLOURS[name], label=LAYER_TITLES.get(name, name),
+                            linewidth=0)
             base = upper
         ax.step(xs, base, where="post", color="black", linewidth=0.8)
         ax.set_ylim(0, top * 1.1)
