@@ -83,7 +83,7 @@ def test_batch_keeps_good_lines_and_reports_bad(run, tmp_path: Path) -> None:  #
         encoding="utf-8",
     )
     p = run("rate", "--batch", str(f), "--json")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 2, p.stderr  # some lines failed: the exit code says so
     rows = [json.loads(x) for x in p.stdout.splitlines()]
     assert len(rows) == 6
     assert rows[0]["total_pct"] == 20
@@ -99,7 +99,7 @@ def test_batch_without_json_is_csv(run) -> None:  # type: ignore[no-untyped-def]
     """The sample file the README shows: a CSV answer per line, bad lines reported in place."""
     sample = Path(__file__).parent.parent / "docs" / "examples" / "queries.csv"
     p = run("rate", "--batch", str(sample))
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 2, p.stderr  # the sample shows three bad lines
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     given = list(csv.DictReader(sample.open(encoding="utf-8")))
     assert len(rows) == len(given) and [r["line"] for r in rows] == [str(i + 2) for i in range(len(given))]
@@ -107,6 +107,27 @@ def test_batch_without_json_is_csv(run) -> None:  # type: ignore[no-untyped-def]
     assert phone["total_pct"] == "20" and "ieepa_fentanyl 20% 9903.01.24" in phone["layers"]
     bad = [r for r in rows if r["error"]]
     assert bad and all(not r["total_pct"] for r in bad) and "error" in p.stderr
+
+
+def test_batch_in_another_encoding_or_with_junk(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "latin1.csv"
+    f.write_bytes("hts10,origin,entry_date\r\n8517.13.0000,CN,2025-05-02\r\n"
+                  "8517.13.0000,Côte d'Ivoire,2025-05-02\r\n".encode("cp1252") + b"\x00\xff\xfejunk\r\n"
+                  + b'"8517.13.0000,CN,2025-05-02\r\n' + b"x" * 20_000 + b"\n")
+    p = run("rate", "--batch", str(f))
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert [r["line"] for r in rows] == ["2", "3", "4", "5", "6"]
+    assert rows[0]["total_pct"] == "20"
+    assert "not utf-8 text" in rows[1]["error"] and "--encoding" in rows[1]["error"]
+    assert "binary" in rows[2]["error"] and "quote" in rows[3]["error"] and "limit" in rows[4]["error"]
+    p = run("rate", "--batch", str(f), "--encoding", "cp1252")
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert rows[1]["origin"] == "CI" and not rows[1]["error"]
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    p = run("rate", "--batch", str(empty))
+    assert p.returncode == 2 and "empty" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_countries_groups_and_unknown_codes(run) -> None:  # type: ignore[no-untyped-def]

@@ -235,6 +235,28 @@ def test_mirror_fetch_downloads_and_verifies(
     assert _leftovers(dest) == []
 
 
+def test_mirror_brings_the_notes_and_any_folder_name_builds(
+    server: Running, tmp_path: Path, shared_dir: Path
+) -> None:
+    """A folder made by fetch --mirror, whatever its name, has the notes the build needs."""
+    from tariffstack.schedule import load_revisions, read_records
+    from tariffstack.store import build_model
+
+    dest = tmp_path / "tariff-data"
+    server.state.revisions = ("2026 rev 6",)
+    result = fetch_mirror(server.url, dest)
+    notes = "hts/notes/chapter99_2026_rev_6.txt"
+    assert result.failed == () and result.warnings == () and notes in result.downloaded
+    assert _local(dest, notes).read_bytes() == (shared_dir / notes).read_bytes()
+    revs = load_revisions(dest)
+    assert revs[0].json_path.parent == dest / "json" and len(read_records(revs[0])) > 30000
+    again = fetch_mirror(server.url, dest)
+    assert notes in again.skipped and again.downloaded == ()
+    _local(dest, notes).unlink()
+    with pytest.raises(DataError, match="no Chapter 99 notes"):
+        build_model(dest)
+
+
 def test_second_run_skips_everything(server: Running, tmp_path: Path) -> None:
     dest = tmp_path / "hts"
     server.state.revisions = BOTH
@@ -244,9 +266,10 @@ def test_second_run_skips_everything(server: Running, tmp_path: Path) -> None:
 
     second = fetch_mirror(server.url, dest)
 
-    assert second == FetchResult(downloaded=(), skipped=second.skipped, failed=())
+    assert second == FetchResult(downloaded=(), skipped=second.skipped, failed=(), warnings=second.warnings)
     assert sorted(second.skipped) == sorted(first.downloaded)
-    assert server.state.paths_requested() == ["/hts/REVISIONS.csv"]
+    assert [p for p in server.state.paths_requested() if "/notes/" not in p] == ["/hts/REVISIONS.csv"]
+    assert second.warnings and "notes" in second.warnings[0]  # this subset lists no revision with notes
     assert (dest / "REVISIONS.csv").read_bytes() == before
 
 

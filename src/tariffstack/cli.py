@@ -24,11 +24,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from .config import default_data_dir, default_home
 from .engine import Engine, Inputs, parse_date
 from .errors import BadInput, TariffstackError
-from .models import RateResult
+from .models import RateResult, SearchHit
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_BATCH_LINE = 10_000
@@ -147,26 +148,60 @@ def _render(res: RateResult, explain: bool = False) -> None:
         out.print(f"de minimis: {res.de_minimis.reason} ({res.de_minimis.source})")
 
 
-def _batch_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None] | str]]:
+def _batch_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str | None] | str]]:
+    """The rows of a batch file, one query per line; a line that cannot be read (not UTF-8,
+    binary, too long, malformed) comes back as its error so the others still get answers."""
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        fh = path.open("rb")
     except OSError as exc:
         raise BadInput(f"cannot read batch file {path}: {exc.strerror}") from exc
     with fh:
-        reader = csv.DictReader(fh)
-        missing = {"hts10", "origin", "entry_date"} - set(reader.fieldnames or [])
-        if missing:
-            raise BadInput(f"batch file {path} lacks column(s): {', '.join(sorted(missing))}")
-        n = 1
-        try:
-            for row in reader:
-                n = reader.line_num
-                if None in row:
-                    yield n, f"line {n}: more fields than the header has"
-                    continue
-                yield n, row
-        except (csv.Error, UnicodeDecodeError) as exc:
-            yield n + 1, f"line {n + 1}: malformed CSV ({exc})"
+        header: list[str] | None = None
+        for n, raw in enumerate(fh, start=1):
+            problem, text = _batch_line(raw, n, encoding)
+            if header is None:
+                if problem:
+                    raise BadInput(f"batch file {path}, header line: {problem}")
+                header = [h.strip() for h in next(csv.reader([text]), [])]
+                missing = {"hts10", "origin", "entry_date"} - set(header)
+                if missing:
+                    raise BadInput(f"batch file {path} lacks column(s): {', '.join(sorted(missing))}")
+                continue
+            if problem:
+                yield n, f"line {n}: {problem}"
+                continue
+            if not text.strip():
+                continue
+            try:
+                values = next(csv.reader([text]), [])
+            except csv.Error as exc:
+                yield n, f"line {n}: malformed CSV ({exc})"
+                continue
+            if len(values) > len(header):
+                yield n, f"line {n}: more fields than the header has"
+                continue
+            yield n, dict(zip(header, [*values, *[None] * (len(header) - len(values))], strict=True))
+        if header is None:
+            raise BadInput(f"batch file {path} is empty: it needs a header line hts10,origin,entry_date")
+
+
+def _batch_line(raw: bytes, n: int, encoding: str) -> tuple[str | None, str]:
+    """(problem or None, text) for one raw line of a batch file."""
+    if len(raw) > MAX_BATCH_LINE:
+        return f"{len(raw):,} bytes long; the limit is {MAX_BATCH_LINE:,} per line", ""
+    if b"\x00" in raw:
+        return "binary data (NUL bytes), not CSV text", ""
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return (f"not {encoding} text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the "
+                "file as UTF-8 (Excel: CSV UTF-8) or give its --encoding (e.g. cp1252)"), ""
+    if n == 1:
+        text = text.removeprefix("\ufeff")
+    text = text.rstrip("\r\n")
+    if text.count('"') % 2:
+        return "malformed CSV (a quote is not closed; one query per line)", ""
+    return None, text
 
 
 @cli.command()
@@ -182,15 +217,20 @@ def _batch_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None] | str]]
 @click.option("--value", "value_usd", type=float, help="Customs value in USD (de minimis check).")
 @click.option("--batch", type=click.Path(path_type=Path), help="CSV of queries: hts10,origin,entry_date[,inputs].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with --batch one object per line; else CSV).")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the --batch file.")
 @click.option("--explain", is_flag=True, help="The full reason and citation of each layer, and every note.")
 @click.pass_obj
 def rate(state: State, hts: str | None, origin: str | None, day: str | None, loading_date: str | None,
          usmca: bool, metal_content_share: str | None, us_content_share: str | None,
          melt_pour_country: str | None, program: str | None, value_usd: float | None,
-         batch: Path | None, as_json: bool, explain: bool) -> None:
-    """The duty stack for one product, origin and entry date."""
+         batch: Path | None, as_json: bool, encoding: str, explain: bool) -> None:
+    """The duty stack for one product, origin and entry date (or, with --batch, for each line)."""
     if batch is not None:
-        _run_batch(state, batch, as_json)
+        try:
+            "".encode(encoding)
+        except LookupError as exc:
+            raise BadInput(f"--encoding {encoding!r} is not a text encoding Python knows") from exc
+        _run_batch(state, batch, as_json, encoding)
         return
     if not hts or not origin:
         raise BadInput("give an HTS code and --origin (or --batch FILE)")
@@ -231,14 +271,14 @@ def _batch_csv_row(n: int, res: RateResult) -> dict[str, Any]:
     }
 
 
-def _run_batch(state: State, path: Path, as_json: bool) -> None:
+def _run_batch(state: State, path: Path, as_json: bool, encoding: str) -> None:
     """Answer every line; bad lines are reported in place and the good ones still answered."""
     eng = state.engine()
     bad = 0
     writer = None if as_json else csv.DictWriter(sys.stdout, BATCH_COLUMNS, lineterminator="\n")
     if writer is not None:
         writer.writeheader()
-    for n, row in _batch_rows(path):
+    for n, row in _batch_rows(path, encoding):
         res: RateResult | None = None
         if isinstance(row, str):
             failed: dict[str, Any] = {"line": n, "error": row}
@@ -256,7 +296,9 @@ def _run_batch(state: State, path: Path, as_json: bool) -> None:
             click.echo(json.dumps(res.to_json() if res is not None else failed, ensure_ascii=False))
     sys.stdout.flush()
     if bad:
-        err.print(f"{bad} line(s) had errors (see the 'error' {'fields' if as_json else 'column'})")
+        err.print(f"{bad} line(s) had errors (see the 'error' {'fields' if as_json else 'column'}); "
+                  "the other lines were answered", soft_wrap=True)
+        sys.exit(2)
 
 
 @cli.command()
@@ -265,21 +307,52 @@ def _run_batch(state: State, path: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def search(state: State, query: tuple[str, ...], limit: int, as_json: bool) -> None:
-    """Ranked full-text search of product descriptions (or an HTS prefix)."""
-    hits = state.engine().search(" ".join(query), limit=limit)
+    """Ranked search of products in everyday words ("laptop", "leather shoes") or an HTS prefix."""
+    text = " ".join(query)
+    hits = state.engine().search(text, limit=limit)
     if as_json:
-        click.echo(json.dumps([{"hts": h.hts, "description": h.description, "path": list(h.path),
-                                "score": h.score} for h in hits], ensure_ascii=False))
+        click.echo(json.dumps([h.to_json() for h in hits], ensure_ascii=False))
         return
     if not hits:
-        err.print("no match")
+        err.print(f"no match for {text!r}: try a broader word (\"shoes\" rather than \"loafers\") "
+                  "or an HTS code such as 8517.13", markup=False, highlight=False)
         return
-    t = Table()
-    t.add_column("HTS")
-    t.add_column("description", overflow="fold")
+    out.print(_search_table(hits, out.width))
+
+
+def _clip(text: str, width: int, lines: int = 1) -> list[str]:
+    """Wrap at spaces into at most ``lines`` lines; an ellipsis marks text cut after a whole word."""
+    import textwrap
+
+    got = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    if len(got) > lines:
+        got = got[:lines]
+        last = got[-1]
+        while len(last) + 2 > width and " " in last:
+            last = last.rsplit(" ", 1)[0]
+        got[-1] = last.rstrip(" ,;:") + " …"
+    return got
+
+
+def _search_table(hits: list[SearchHit], width: int) -> Table:
+    """Two lines a hit: code, short description and MFN rate; then the heading it sits under, or the
+    rest of a long description.
+
+    Text is cut at word boundaries here, so the table never wraps or folds a word at any width."""
+    rate_w = 14
+    desc_w = max(20, width - 13 - rate_w - 4)
+    t = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False, header_style="bold")
+    t.add_column("HTS code", width=13, no_wrap=True)
+    t.add_column("product (heading)", width=desc_w, no_wrap=True, overflow="ellipsis")
+    t.add_column("MFN rate", width=rate_w, no_wrap=True, overflow="ellipsis")
     for h in hits:
-        t.add_row(h.hts, " > ".join((*h.path[-2:], h.description)))
-    out.print(t)
+        lines = _clip(h.short or h.description, desc_w, lines=2)
+        desc = Text("\n".join(lines))  # Text, not markup: descriptions hold "[...]"
+        if len(lines) == 1 and h.heading and h.path:  # room left: say which heading it sits under
+            desc.append("\n" + _clip(f"{h.hts[:4]} {h.heading}", desc_w)[0], style="dim")
+        rate = _clip(h.general or "", rate_w, lines=len(desc.plain.splitlines()))
+        t.add_row(Text(h.hts), desc, Text("\n".join(rate)))
+    return t
 
 
 @cli.command()
@@ -343,6 +416,8 @@ def fetch(state: State, mirror: str | None, dest: Path | None) -> None:
 
         result = fetch_mirror(mirror, target, progress=progress) if mirror else fetch_usitc(target, progress=progress)
     out.print(f"downloaded {len(result.downloaded)}, up to date {len(result.skipped)}, failed {len(result.failed)}")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
     for name, why in result.failed:
         err.print(f"[red]failed[/red] {name}: {why}")
     if result.failed:

@@ -97,6 +97,7 @@ class FetchResult:
     downloaded: tuple[str, ...]
     skipped: tuple[str, ...]
     failed: tuple[tuple[str, str], ...]  # (file, reason)
+    warnings: tuple[str, ...] = ()       # not a failed file, but the build will want it
 
 
 class _Transient(Exception):
@@ -195,7 +196,59 @@ def fetch_mirror(
                 failed.append((record_name, str(exc)))
             except OSError as exc:
                 failed.append((record_name, _os_reason(record_name, exc)))
-    return FetchResult(tuple(downloaded), tuple(skipped), tuple(failed))
+        warnings = _fetch_notes(http, base, dest, [r["revision"] for r in remote_rows],
+                                downloaded, skipped, failed)
+    return FetchResult(tuple(downloaded), tuple(skipped), tuple(failed), tuple(warnings))
+
+
+def notes_names(revisions: list[str]) -> list[str]:
+    """Where a mirror keeps the Chapter 99 notes text: ``hts/notes/chapter99_<revision>.txt``
+    (``2026 rev 6`` -> ``chapter99_2026_rev_6.txt``), newest revision first."""
+    return [f"{ROOT_PREFIX}/notes/chapter99_{'_'.join(r.lower().split())}.txt" for r in reversed(revisions)]
+
+
+def _fetch_notes(http: httpx.Client, base: str, dest: Path, revisions: list[str], downloaded: list[str],
+                 skipped: list[str], failed: list[tuple[str, str]]) -> list[str]:
+    """Bring the newest notes text the mirror has (the build reads the product lists from it);
+    a warning, not a failure, when the mirror has none for the revisions it lists."""
+    names = notes_names(revisions)
+    have = [n for n in names if _nonempty_file(_local_path(dest, n))]
+    for name in names:
+        if have and name == have[0]:
+            skipped.append(name)
+            return []
+        url = _join_url(base, name)
+
+        def once(u: str = url, n: str = name) -> httpx.Response | None:
+            resp = http.get(u, headers=REQUEST_HEADERS)
+            if resp.status_code == 404:
+                return None
+            _check_status(resp, n, u)
+            return resp
+
+        try:
+            resp = _with_retries(name, url, once)
+            if resp is None:
+                continue
+            if not resp.content.strip():
+                raise FetchError(f"{name}: the mirror sent an empty file")
+            target = _local_path(dest, name)
+            _ensure_dir(target.parent)
+            part = target.with_name(target.name + ".part")
+            part.write_bytes(resp.content)
+            os.replace(part, target)
+            downloaded.append(name)
+            return []
+        except FetchError as exc:
+            failed.append((name, str(exc)))
+            return []
+        except OSError as exc:
+            failed.append((name, _os_reason(name, exc)))
+            return []
+    if have:
+        return []
+    return [f"the mirror has no Chapter 99 notes text ({ROOT_PREFIX}/notes/chapter99_<revision>.txt) for the "
+            "revisions it lists; 'tariffstack build' needs one: copy it into the data folder's notes/"]
 
 
 def fetch_usitc(

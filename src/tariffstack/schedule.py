@@ -142,12 +142,15 @@ def load_revisions(hts_dir: Path) -> list[Revision]:
 
 
 def _resolve(hts_dir: Path, rel: str) -> Path:
-    """REVISIONS.csv paths start with ``hts/`` (relative to the folder's parent)."""
+    """REVISIONS.csv paths start with ``hts/`` (the folder as USITC's mirrors name it), whatever
+    this folder is called: ``hts/json/x.json.gz`` is ``<data folder>/json/x.json.gz``."""
     p = Path(rel)
     if p.is_absolute():
         return p
-    if p.parts and p.parts[0] == hts_dir.name:
-        return hts_dir.parent / p
+    if len(p.parts) > 1 and p.parts[0] in ("hts", hts_dir.name):
+        inside = hts_dir.joinpath(*p.parts[1:])
+        if inside.exists() or not (hts_dir / p).exists():
+            return inside
     return hts_dir / p
 
 

@@ -155,6 +155,14 @@ def build_model(
     reused, so a new revision costs one parse instead of all of them.
     """
     revisions = load_revisions(hts_dir)
+    notes_file = _notes_path(hts_dir)
+    if notes_file is None and law:
+        raise DataError(
+            f"data folder {hts_dir} has no Chapter 99 notes text (notes/chapter99_*.txt): the "
+            "product lists of Sections 232 and 301 and the IEEPA exemptions are read from it, so "
+            "without it those duties would silently drop. Run 'tariffstack fetch --mirror URL' "
+            "(it brings the notes) or copy the notes file into that folder."
+        )
     interner = Interner()
     lines: list[dict[str, Line]] = []
     headings: list[dict[str, Line]] = []
@@ -175,7 +183,6 @@ def build_model(
     records = load_change_records(hts_dir)
     starts = _starts(revisions)
     measures = build_measures(revisions, headings, records)
-    notes_file = _notes_path(hts_dir)
     notes_key = _file_key(notes_file)
     if base is not None and vars(base).get("notes_key") == notes_key:
         notes = base.notes  # the same notes text: reuse its parsed index
