@@ -126,6 +126,18 @@ def test_usmca_claim_takes_the_program_s_rate(engine: Engine) -> None:
     assert pct(engine.rate("8708.29.5160", "DE", day, Inputs(usmca_claimed=True)), "mfn") == pct(plain, "mfn")
 
 
+def test_a_date_past_the_data_says_how_old_the_law_is(engine: Engine) -> None:
+    last = engine.model.last_date
+    later = date(last.year + 1, 1, 15)
+    with pytest.raises(DateOutOfRange, match="newest revision on file is 2026 rev 10") as info:
+        engine.rate("9503.00.0073", "CN", later)
+    assert "--assume-unchanged" in str(info.value) and "tariffstack fetch" in str(info.value)
+    res = engine.rate("9503.00.0073", "CN", later, assume_unchanged=True)
+    same = engine.rate("9503.00.0073", "CN", last)
+    assert res.entry_date == later and res.total_pct == same.total_pct
+    assert "newest law on file" in res.notes[0] and str((later - last).days) in res.notes[0]
+
+
 def test_column_2_for_general_note_3b_countries(engine: Engine) -> None:
     res = engine.rate("6109.10.0012", "Russia", date(2025, 6, 1))
     mfn = next(x for x in res.layers if x.layer == "mfn")

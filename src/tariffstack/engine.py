@@ -101,13 +101,33 @@ class Engine:
         return cls(load_model(data_dir or default_data_dir(), home or default_home(), progress=progress))
 
     # ---- coverage -------------------------------------------------------------------------
+    def newest(self) -> tuple[str, date | None]:
+        """The newest revision on file and its publication date (None when it has none)."""
+        rev = self.model.revisions[-1]
+        return rev.name, rev.published
+
+    def staleness(self, asked: date) -> str:
+        """The warning an answer past the data carries: which law answered, and how old it is."""
+        name, published = self.newest()
+        last = self.model.last_date
+        return (f"{asked.isoformat()} is after the newest law on file ({name}, data to {last.isoformat()}, "
+                f"{(asked - last).days} days earlier): answered as if nothing changed since "
+                "(--assume-unchanged); run 'tariffstack fetch' for newer revisions")
+
     def check_date(self, day: date) -> None:
         first, last = self.model.first_date, self.model.last_date
-        if day < first or day > last:
+        if day < first:
             raise DateOutOfRange(
                 f"date {day.isoformat()} is outside the data: revisions cover "
                 f"{first.isoformat()} to {last.isoformat()}"
-                + ("; run 'tariffstack fetch' for newer revisions" if day > last else "")
+            )
+        if day > last:
+            name, published = self.newest()
+            when = f"published {published.isoformat()}" if published else "no publication date on file"
+            raise DateOutOfRange(
+                f"date {day.isoformat()} is outside the data, after it: the newest revision on file is {name} "
+                f"({when}; rates known to {last.isoformat()}). Run 'tariffstack fetch' for newer "
+                "revisions, or pass --assume-unchanged to answer with the newest law on file (flagged)"
             )
 
     def line(self, code: str, day: date) -> Line:
@@ -169,15 +189,24 @@ class Engine:
             ]
         return found
 
-    def rate(self, code: str, origin: str, on: date | str, inputs: Inputs | None = None, **kw: Any) -> RateResult:
-        """The duty stack for one product, origin and entry date."""
-        day = parse_date(on)
+    def rate(self, code: str, origin: str, on: date | str, inputs: Inputs | None = None, *,
+             assume_unchanged: bool = False, **kw: Any) -> RateResult:
+        """The duty stack for one product, origin and entry date.
+
+        A date after the newest revision on file is an error unless ``assume_unchanged``: then
+        the law on file's last day answers, and the result says so in its notes."""
+        asked = parse_date(on)
+        day = asked
+        stale: list[str] = []
+        if assume_unchanged and asked > self.model.last_date:
+            day = self.model.last_date
+            stale.append(self.staleness(asked))
         inputs = inputs or Inputs(**kw)
         country = countries.resolve(origin)
         line = self.line(code, day)
         rev = self.model.revisions[self.model.revision_on(day)]
         mfn_layer, mfn_rate = self._mfn(line, country.iso2, rev.name, inputs)
-        notes: list[str] = []
+        notes: list[str] = stale
         layers = [mfn_layer, *self.additional(line, country.iso2, day, inputs, mfn_rate, notes)]
         layers = [self._with_since(x, code, country.iso2, inputs) for x in layers]
         layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
@@ -193,7 +222,7 @@ class Engine:
             path=line.path,
             origin=country.iso2,
             origin_name=country.name,
-            entry_date=day,
+            entry_date=asked,
             revision=rev.name,
             layers=tuple(layers),
             total_additional_pct=round(additional, 4),
