@@ -10,6 +10,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -139,7 +140,7 @@ def _render(res: RateResult, explain: bool = False) -> None:
         unevaluated = [n for n in res.notes if " not evaluated: " in n]
         for n in res.notes:
             if n not in unevaluated:
-                out.print(f"[yellow]note:[/yellow] {n}", overflow="ellipsis", no_wrap=True)
+                out.print(f"[yellow]note:[/yellow] {n}", highlight=False)
         if unevaluated:
             heads = ", ".join(n.split(" ", 1)[0] for n in unevaluated[:4]) + (" ..." if len(unevaluated) > 4 else "")
             out.print(f"[yellow]not evaluated[/yellow] ({len(unevaluated)}): {heads}; --explain says why",
@@ -219,18 +220,20 @@ def _batch_line(raw: bytes, n: int, encoding: str) -> tuple[str | None, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with --batch one object per line; else CSV).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the --batch file.")
 @click.option("--explain", is_flag=True, help="The full reason and citation of each layer, and every note.")
+@click.option("--assume-unchanged", is_flag=True,
+              help="For a date after the newest revision on file, answer with the newest law (flagged).")
 @click.pass_obj
 def rate(state: State, hts: str | None, origin: str | None, day: str | None, loading_date: str | None,
          usmca: bool, metal_content_share: str | None, us_content_share: str | None,
          melt_pour_country: str | None, program: str | None, value_usd: float | None,
-         batch: Path | None, as_json: bool, encoding: str, explain: bool) -> None:
+         batch: Path | None, as_json: bool, encoding: str, explain: bool, assume_unchanged: bool) -> None:
     """The duty stack for one product, origin and entry date (or, with --batch, for each line)."""
     if batch is not None:
         try:
             "".encode(encoding)
         except LookupError as exc:
             raise BadInput(f"--encoding {encoding!r} is not a text encoding Python knows") from exc
-        _run_batch(state, batch, as_json, encoding)
+        _run_batch(state, batch, as_json, encoding, assume_unchanged)
         return
     if not hts or not origin:
         raise BadInput("give an HTS code and --origin (or --batch FILE)")
@@ -242,7 +245,7 @@ def rate(state: State, hts: str | None, origin: str | None, day: str | None, loa
     })
     eng = state.engine()
     when = parse_date(day) if day else eng.model.last_date
-    res = eng.rate(hts, origin, when, inputs)
+    res = eng.rate(hts, origin, when, inputs, assume_unchanged=assume_unchanged)
     if as_json:
         click.echo(json.dumps(res.to_json(), ensure_ascii=False))
     else:
@@ -271,7 +274,7 @@ def _batch_csv_row(n: int, res: RateResult) -> dict[str, Any]:
     }
 
 
-def _run_batch(state: State, path: Path, as_json: bool, encoding: str) -> None:
+def _run_batch(state: State, path: Path, as_json: bool, encoding: str, assume_unchanged: bool) -> None:
     """Answer every line; bad lines are reported in place and the good ones still answered."""
     eng = state.engine()
     bad = 0
@@ -285,7 +288,8 @@ def _run_batch(state: State, path: Path, as_json: bool, encoding: str) -> None:
         else:
             try:
                 res = eng.rate(row.get("hts10") or "", row.get("origin") or "",
-                               parse_date(row.get("entry_date") or ""), make_inputs(row))
+                               parse_date(row.get("entry_date") or ""), make_inputs(row),
+                               assume_unchanged=assume_unchanged)
             except TariffstackError as exc:
                 failed = {"line": n, "hts10": row.get("hts10"), "origin": row.get("origin"),
                           "entry_date": row.get("entry_date"), "error": str(exc)}
@@ -372,6 +376,9 @@ def revisions(state: State, as_json: bool) -> None:
         t.add_row(str(row["revision"]), str(row["published"] or "not dated"), str(row["lines_from"]), span,
                   f"{row['product_lines']:,}", "no record" if row["changes"] is None else str(row["changes"]))
     out.print(t)
+    age = (date.today() - m.last_date).days
+    out.print(f"Data to {m.last_date.isoformat()}, {age} days ago: answers for later dates need "
+              "'tariffstack fetch' (or --assume-unchanged, flagged).", soft_wrap=False)
     out.print(f"Coverage: {m.first_date.isoformat()} to {m.last_date.isoformat()}. Product lines take over "
               "on the publication date; each change takes effect on the date its change record states. "
               "A revision published without a date or change record takes over after the one before it.",

@@ -128,7 +128,17 @@ class RateResult:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    """One search result with what a reader needs at a glance; the full path stays for JSON."""
+
     hts: str                        # dotted code as printed (8 or 10 digits, or heading)
-    description: str
-    path: tuple[str, ...]
+    description: str                # the line's own description, as printed
+    path: tuple[str, ...]           # ancestors' descriptions, outermost (the heading) first
     score: float
+    short: str = ""                 # own description, led by the nearest informative ancestor if "Other"
+    heading: str = ""               # the heading's (4-digit) description
+    general: str = ""               # column 1 General (MFN) rate text
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hts": self.hts, "description": self.description, "short": self.short or self.description,
+                "heading": self.heading, "general": self.general, "path": list(self.path),
+                "score": self.score}
