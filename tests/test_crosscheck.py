@@ -241,6 +241,23 @@ def test_verdict_join_takes_the_most_specific_row(tmp_path: Path) -> None:
     assert fent.status == "theirs_wrong" and fent.to_json()["verdict"]["rule"] == "crosscheck_verdicts.csv:5"
 
 
+def test_a_layer_that_follows_a_232_difference_takes_its_verdict(tmp_path: Path) -> None:
+    """No rule of its own: the reciprocal exemption that follows a Section 232 difference on the
+    same pair takes that difference's verdict; the pairs explained count per revision."""
+    rows = [("rev_32", "8418300000", iso, layer, ours, theirs, key) for iso in ("DE", "JP") for layer, ours, theirs, key in (
+        ("s232", 50.0, 0.0, "9903.81.91"),
+        ("ieepa_reciprocal", 0.0, 15.0, "exempt:9903.01.33 +s232:9903.81.91"))]
+    rows.append(("rev_32", "0101210010", "DE", "ieepa_reciprocal", 0.0, 15.0, "exempt:9903.01.33 +s232:9903.81.91"))
+    rows.append(("rev_32", "0102210010", "DE", "mfn", 1.0, 0.0, "general 1%"))
+    vs = _verdicts(tmp_path, "s232,9903.81.91,,50,0,,8418,theirs_wrong,note 16(n),listed since Jun 23\n"
+                             "mfn,general*,,,,,,method,x,specific rates\n")
+    db = _dis(rows)
+    cs = {(c.layer, c.sample_hts[0]): c for c in xc.clusters(db, vs)}
+    assert cs[("ieepa_reciprocal", "8418300000")].status == "theirs_wrong"
+    assert cs[("ieepa_reciprocal", "0101210010")].verdict is None  # no 232 difference on that pair
+    assert xc.explained_pairs(db) == {"rev_32": (1, 3)}  # mfn only: method; the 8418 pairs: theirs_wrong
+
+
 def test_bad_verdict_rows_name_their_line(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"verdicts.csv:3: verdict must be one of"):
         _verdicts(tmp_path, "s232,9903.81.87,*,,,,,method,c,e\ns232,9903.81.87,*,,,,,wrong,c,e\n")

@@ -394,10 +394,22 @@ class RevisionResult:
     only_theirs_chapters: dict[str, int]
     layers: list[LayerAgreement]
     all_agree: int
+    method_only: int = 0              # pairs whose every disagreement is a `method` verdict
+    explained: int = 0                # ... a `method` or `theirs_wrong` verdict
 
     @property
     def all_share(self) -> float | None:
         return self.all_agree / self.pairs if self.pairs else None
+
+    @property
+    def normalised_share(self) -> float | None:
+        """All layers agree once the method differences with a verdict are normalised."""
+        return (self.all_agree + self.method_only) / self.pairs if self.pairs else None
+
+    @property
+    def explained_share(self) -> float | None:
+        """All layers agree, or differ only where a verdict shows the peer wrong or a method."""
+        return (self.all_agree + self.explained) / self.pairs if self.pairs else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -405,7 +417,8 @@ class RevisionResult:
             "only_ours": self.only_ours, "only_theirs": self.only_theirs,
             "only_ours_chapters": self.only_ours_chapters, "only_theirs_chapters": self.only_theirs_chapters,
             "layers": {x.layer: {"compared": x.compared, "agree": x.agree, "share": x.share} for x in self.layers},
-            "all_layers": {"pairs": self.pairs, "agree": self.all_agree, "share": self.all_share},
+            "all_layers": {"pairs": self.pairs, "agree": self.all_agree, "share": self.all_share,
+                           "normalised_share": self.normalised_share, "explained_share": self.explained_share},
         }
 
 
@@ -622,6 +635,7 @@ def _verdict_table(verdicts: Sequence[Verdict]) -> pa.Table:
         "revisions": pa.array([list(v.revision) for v in verdicts], strs),
         "hts": pa.array([list(v.hts) for v in verdicts], strs),
         "spec": pa.array([v.specificity for v in verdicts], pa.int64()),
+        "kind": pa.array([v.verdict for v in verdicts], pa.string()),
     })
 
 
@@ -634,7 +648,7 @@ def clusters(db: duckdb.DuckDBPyConnection, verdicts: Sequence[Verdict]) -> list
     disagree alike on each product, summed over products and revisions.
     """
     db.register("verdicts", _verdict_table(verdicts))
-    rows = db.query("""
+    db.execute("""CREATE OR REPLACE TEMP TABLE rv AS
         WITH m AS (
           SELECT x.rowid AS rid, v.vid, v.spec FROM dis x JOIN verdicts v
             ON (v.layer = '*' OR v.layer = x.layer) AND x.key GLOB v.key
@@ -644,12 +658,19 @@ def clusters(db: duckdb.DuckDBPyConnection, verdicts: Sequence[Verdict]) -> list
            AND (len(v.revisions) = 0 OR list_contains(v.revisions, x.revision))
            AND (len(v.hts) = 0 OR len(list_filter(v.hts, lambda h: starts_with(x.d, h))) > 0)),
         best AS (SELECT rid, arg_max(vid, spec * 1000000 - vid) AS vid FROM m GROUP BY rid),
-        r AS (SELECT x.*, b.vid FROM dis x LEFT JOIN best b ON b.rid = x.rowid),
-        p AS (
+        own AS (SELECT x.*, b.vid FROM dis x LEFT JOIN best b ON b.rid = x.rowid),
+        -- a layer that differs only because Section 232 differs on the same pair (key ' +s232:')
+        -- and has no rule of its own takes the verdict of that Section 232 difference
+        r AS (SELECT o.* REPLACE (coalesce(o.vid, CASE WHEN o.key LIKE '% +s232:%' THEN k.vid END) AS vid)
+              FROM own o LEFT JOIN own k ON k.layer = 's232' AND k.revision = o.revision AND k.d = o.d
+                                       AND k.origin = o.origin AND o.layer <> 's232')
+        SELECT r.*, v.kind FROM r LEFT JOIN verdicts v ON v.vid = r.vid""")
+    rows = db.query("""
+        WITH         p AS (
           SELECT revision, layer, key, vid, round(ours, 2) AS o, round(theirs, 2) AS t, d,
                  string_agg(origin, ',' ORDER BY origin) AS origins, count(*) AS n,
                  flatten(list(our_revisions)) AS our_revs
-          FROM r GROUP BY revision, layer, key, vid, o, t, d)
+          FROM rv GROUP BY revision, layer, key, vid, o, t, d)
         SELECT layer, key, vid, origins, o, t, sum(n) AS pairs, count(DISTINCT d) AS products,
                list(DISTINCT revision ORDER BY revision) AS revisions,
                list(DISTINCT d ORDER BY d)[1:200] AS sample,
@@ -672,6 +693,19 @@ def clusters(db: duckdb.DuckDBPyConnection, verdicts: Sequence[Verdict]) -> list
             verdict=by_line.get(vid) if vid is not None else None,
         ))
     return out
+
+
+def explained_pairs(db: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Per peer revision, the disagreeing pairs whose every disagreement is a method difference,
+    and those whose every disagreement is a method difference or the peer's error (table ``rv``
+    of ``clusters``): the all-layer agreement after normalising for each."""
+    rows = db.query("""
+        SELECT revision, count(*) FILTER (WHERE all_method), count(*) FILTER (WHERE all_explained)
+        FROM (SELECT revision, d, origin, bool_and(coalesce(kind = 'method', false)) AS all_method,
+                     bool_and(coalesce(kind IN ('method', 'theirs_wrong'), false)) AS all_explained
+              FROM rv GROUP BY revision, d, origin)
+        GROUP BY revision""").fetchall()
+    return {str(r): (int(m), int(e)) for r, m, e in rows}
 
 
 def compare_file(engine: Engine, panel: Panel, path: Path, day: date | str | None = None,
@@ -710,6 +744,9 @@ def run(engine: Engine, panel: Panel, peer_dir: Path, *, revisions: Iterable[str
     job = _Run(engine, panel)
     results = [job.revision(r, files[r], when) for r in dict.fromkeys(wanted)]
     clusters = job.clusters(verdict_rows)
+    for res, (method_only, explained) in ((r, explained_pairs(job.db).get(r.choice.revision, (0, 0)))
+                                          for r in results):
+        res.method_only, res.explained = method_only, explained
     job.db.close()
     built = panel.meta.get("built")
     return Report(peer_dir, results, clusters, seconds=time.perf_counter() - t0,
@@ -770,13 +807,17 @@ def _markdown(rep: Report, limit: int) -> str:
     out += [f"- **{n}.** {w}" for n, w in rep.normalisations]
     out += ["", "## Agreement", "",
             "Share of product x origin pairs where the layer agrees (compared pairs only; the mfn layer "
-            "compares ad valorem general rates only); *all layers*: pairs where every compared layer agrees.", "",
-            "| revision | date | pairs | " + " | ".join(LAYERS) + " | all layers |",
-            "|---|---|---|" + "---|" * len(LAYERS) + "---|"]
+            "compares ad valorem general rates only); *all layers*: pairs where every compared layer agrees; "
+            "*normalised*: also counting as agreeing the pairs whose every disagreement is a method difference "
+            "with a verdict; *explained*: also those whose every disagreement has a `method` or `theirs_wrong` "
+            "verdict (the rest: `ours_wrong`, or no verdict).", "",
+            "| revision | date | pairs | " + " | ".join(LAYERS) + " | all layers | normalised | explained |",
+            "|---|---|---|" + "---|" * len(LAYERS) + "---|---|---|"]
     for r in rep.revisions:
         cells = [share_text(x.share) for x in r.layers]
         out.append(f"| {r.choice.revision} | {r.choice.day} | {r.pairs:,} | " + " | ".join(cells)
-                   + f" | **{share_text(r.all_share)}** |")
+                   + f" | **{share_text(r.all_share)}** | {share_text(r.normalised_share)} | "
+                   f"{share_text(r.explained_share)} |")
     out += ["", "Lines only one side has (pairs, by chapter):", ""]
     for r in rep.revisions:
         out.append(f"- {r.choice.revision}: only ours {r.only_ours:,} ({_chapters(r.only_ours_chapters)}); "
