@@ -118,7 +118,7 @@ def test_product_detail(client: TestClient) -> None:
 
 
 def test_rate_is_the_cli_json_contract(client: TestClient, engine: Engine) -> None:
-    resp = client.get("/api/rate", params={"code": "8517.13.0000", "origin": "CN", "date": "2025-05-02"})
+    resp = client.get("/api/rate", params={"hts10": "8517.13.0000", "origin": "CN", "date": "2025-05-02"})
     assert resp.status_code == 200
     got = resp.json()
     assert got == engine.rate("8517.13.0000", "CN", date(2025, 5, 2)).to_json()
@@ -132,7 +132,7 @@ def test_rate_is_the_cli_json_contract(client: TestClient, engine: Engine) -> No
 
 
 def test_rate_toys_pay_145_and_names_are_accepted(client: TestClient) -> None:
-    got = client.get("/api/rate", params={"code": "9503.00.0073", "origin": "china",
+    got = client.get("/api/rate", params={"hts10": "9503.00.0073", "origin": "china",
                                           "date": "2025-05-02"}).json()
     layers = {x["layer"]: x for x in got["layers"] if not x["exempt"]}
     assert layers["ieepa_reciprocal"]["rate_pct"] == 125 and layers["ieepa_fentanyl"]["rate_pct"] == 20
@@ -140,7 +140,7 @@ def test_rate_toys_pay_145_and_names_are_accepted(client: TestClient) -> None:
 
 
 def test_rate_inputs_change_the_stack(client: TestClient, engine: Engine) -> None:
-    q = {"code": "8517.13.0000", "origin": "MX", "date": "2025-05-02"}
+    q = {"hts10": "8517.13.0000", "origin": "MX", "date": "2025-05-02"}
     assert client.get("/api/rate", params=q).json()["total_pct"] == 25
     got = client.get("/api/rate", params={**q, "usmca": "true"}).json()
     assert got["total_pct"] == 0 and got["inputs"] == {"usmca_claimed": True}
@@ -148,7 +148,7 @@ def test_rate_inputs_change_the_stack(client: TestClient, engine: Engine) -> Non
 
 
 def test_compare_all_origins(client: TestClient, engine: Engine) -> None:
-    c = client.get("/api/compare", params={"code": "9503.00.0073", "date": "2025-05-02"}).json()
+    c = client.get("/api/compare", params={"hts10": "9503.00.0073", "date": "2025-05-02"}).json()
     totals = [r["total_pct"] for r in c["rows"]]
     assert totals == sorted(totals) and len(c["rows"]) + len(c["errors"]) == 250
     assert c["most"] == {"total_pct": 145, "origins": ["CN", "HK"]}  # Hong Kong is named with China
@@ -167,7 +167,7 @@ def test_countries(client: TestClient) -> None:
 
 
 def test_timeline_json_and_svg(client: TestClient) -> None:
-    q = {"code": "8517.13.0000", "origins": "CN,mexico"}
+    q = {"hts10": "8517.13.0000", "origins": "CN,mexico"}
     tl = client.get("/api/timeline", params=q)
     assert tl.status_code == 200, tl.text
     body = tl.json()
@@ -206,13 +206,13 @@ def test_check_news_json_and_text(client: TestClient, shared_dir: Path) -> None:
 # bad input: a JSON error naming the field, the right status, never a crash
 # ---------------------------------------------------------------------------------------------
 
-RATE = {"code": "8517.13.0000", "origin": "CN", "date": "2025-05-02"}
+RATE = {"hts10": "8517.13.0000", "origin": "CN", "date": "2025-05-02"}
 
 
 @pytest.mark.parametrize(("params", "status", "type_", "field", "words"), [
-    ({"code": "9999.99.9999"}, 404, "unknown_product", "code", "9999.99.99.99"),
-    ({"code": "8517.13.99.99"}, 404, "unknown_product", "code", "8517.13.99.99"),
-    ({"code": "85x7"}, 422, "bad_input", "code", "malformed HTS code"),
+    ({"hts10": "9999.99.9999"}, 404, "unknown_product", "hts10", "9999.99.99.99"),
+    ({"hts10": "8517.13.99.99"}, 404, "unknown_product", "hts10", "8517.13.99.99"),
+    ({"hts10": "85x7"}, 422, "bad_input", "hts10", "malformed HTS code"),
     ({"origin": "Chna"}, 404, "unknown_country", "origin", "China (CN)"),
     ({"date": "2025-02-30"}, 422, "bad_input", "date", "expected YYYY-MM-DD"),
     ({"date": "yesterday"}, 422, "bad_input", "date", "expected YYYY-MM-DD"),
@@ -223,7 +223,7 @@ RATE = {"code": "8517.13.0000", "origin": "CN", "date": "2025-05-02"}
     ({"usmca": "perhaps"}, 422, "validation_error", "usmca", "boolean"),
     ({"program": "../x"}, 422, "validation_error", "program", ""),
     ({"program": "ZZ"}, 422, "bad_input", "program", "no special rate"),
-    ({"code": "1" * 25}, 422, "validation_error", "code", "at most 24"),
+    ({"hts10": "1" * 25}, 422, "validation_error", "hts10", "at most 24"),
 ])
 def test_rate_errors(client: TestClient, params: dict[str, str], status: int, type_: str,
                      field: str, words: str) -> None:
@@ -240,8 +240,49 @@ def test_unknown_country_carries_suggestions(client: TestClient) -> None:
     assert "Germany (DE)" in e["suggestions"]
 
 
+def test_unknown_two_letter_origin_is_an_error_not_another_country(client: TestClient) -> None:
+    """A link with origin=ZZ must not fall back to some default country."""
+    resp = client.get("/api/rate", params={**RATE, "origin": "ZZ"})
+    assert resp.status_code == 404
+    e = err(resp)
+    assert (e["type"], e["field"]) == ("unknown_country", "origin")
+    assert "'ZZ'" in e["message"] and "ISO code" in e["message"]   # says what to give instead
+    assert "/api/countries" in e["message"]
+
+
+# the names used before the CLI/API/JSON naming was unified: still accepted, deprecated
+ALIASES = [
+    ("/api/rate", {"code": "8517.13.0000", "origin": "CN", "date": "2025-05-02"},
+     {"hts10": "8517.13.0000", "origin": "CN", "date": "2025-05-02"}),
+    ("/api/compare", {"code": "8517.13.0000", "date": "2025-05-02"},
+     {"hts10": "8517.13.0000", "date": "2025-05-02"}),
+    ("/api/timeline", {"code": "8517.13.0000", "origins": "CN", "start": "2025-03-01",
+                       "end": "2025-06-01"},
+     {"hts10": "8517.13.0000", "origins": "CN", "from": "2025-03-01", "to": "2025-06-01"}),
+]
+
+
+@pytest.mark.parametrize(("path", "old", "new"), ALIASES)
+def test_deprecated_parameter_names_still_work(client: TestClient, path: str,
+                                               old: dict[str, str], new: dict[str, str]) -> None:
+    got_old, got_new = client.get(path, params=old), client.get(path, params=new)
+    assert got_old.status_code == got_new.status_code == 200, (got_old.text, got_new.text)
+    assert got_old.json() == got_new.json()
+
+
+def test_deprecated_names_are_marked_in_the_openapi_document(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    for path, old_names in (("/api/rate", {"code"}), ("/api/timeline", {"code", "start", "end"}),
+                            ("/api/diff", {"start", "end", "prefix"})):
+        params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        for name in old_names:
+            assert params[name].get("deprecated") is True, (path, name)
+        assert {"hts10", "from", "to", "heading", "chapter"} & set(params)
+        assert not any(p.get("deprecated") for n, p in params.items() if n not in old_names)
+
+
 def test_missing_fields_and_routes(client: TestClient) -> None:
-    e = err(client.get("/api/rate", params={"code": "8517.13.0000"}))
+    e = err(client.get("/api/rate", params={"hts10": "8517.13.0000"}))
     assert e["field"] == "origin" and "required" in e["message"].lower()
     e = err(client.get("/api/search", params={"q": ""}))
     assert e["field"] == "q"
@@ -253,27 +294,27 @@ def test_missing_fields_and_routes(client: TestClient) -> None:
     assert resp.status_code == 405 and err(resp)["type"] == "method_not_allowed"
     resp = client.get("/api/product/9999.99.9999", params={"date": "2025-05-02"})
     assert resp.status_code == 404 and "9999.99.99.99" in err(resp)["message"]
-    resp = client.get("/api/compare", params={"code": "0101.99.9999"})
-    assert resp.status_code == 404 and err(resp)["field"] == "code"
+    resp = client.get("/api/compare", params={"hts10": "0101.99.9999"})
+    assert resp.status_code == 404 and err(resp)["field"] == "hts10"
 
 
 def test_timeline_errors(client: TestClient) -> None:
-    base = {"code": "8517.13.0000", "origins": "CN"}
+    base = {"hts10": "8517.13.0000", "origins": "CN"}
     resp = client.get("/api/timeline", params={**base, "origins": "CN,Narnia"})
     assert resp.status_code == 404 and err(resp)["field"] == "origins"
     resp = client.get("/api/timeline", params={**base, "origins": ",".join(["CN"] * 13)})
     assert resp.status_code == 422 and "limit is 12" in err(resp)["message"]
-    resp = client.get("/api/timeline.svg", params={**base, "code": "9999.99.9999"})
+    resp = client.get("/api/timeline.svg", params={**base, "hts10": "9999.99.9999"})
     assert resp.status_code == 404 and "9999.99.99.99" in err(resp)["message"]
-    resp = client.get("/api/timeline", params={**base, "start": "2026-01-01", "end": "2025-01-01"})
-    assert resp.status_code == 422 and err(resp)["field"] == "start"
+    resp = client.get("/api/timeline", params={**base, "from": "2026-01-01", "to": "2025-01-01"})
+    assert resp.status_code == 422 and err(resp)["field"] == "from"
 
 
 def test_diff_without_a_store_says_how_to_build(client: TestClient) -> None:
-    resp = client.get("/api/diff", params={"start": "2025-04-01", "end": "2025-05-02"})
+    resp = client.get("/api/diff", params={"from": "2025-04-01", "to": "2025-05-02"})
     assert resp.status_code == 503
     assert "tariffstack build" in err(resp)["message"]
-    resp = client.get("/api/diff", params={"start": "2025-04-01", "end": "2025-05-02", "layer": "x"})
+    resp = client.get("/api/diff", params={"from": "2025-04-01", "to": "2025-05-02", "layer": "x"})
     assert resp.status_code == 422 and err(resp)["field"] == "layer"
 
 
@@ -281,7 +322,7 @@ def test_diff_over_the_built_store(engine: Engine, hts_dir: Path,
                                    panel_home: tuple[Path, object]) -> None:
     app = create_app(engine, data_dir=hts_dir, home=panel_home[0])
     with TestClient(app) as c:
-        q = {"start": "2025-04-01", "end": "2025-05-02", "origins": "china", "prefix": "8517"}
+        q = {"from": "2025-04-01", "to": "2025-05-02", "origins": "china", "heading": "8517"}
         resp = c.get("/api/diff", params=q)
         assert resp.status_code == 200, resp.text
         d = resp.json()
@@ -292,6 +333,11 @@ def test_diff_over_the_built_store(engine: Engine, hts_dir: Path,
         assert (row["old_ieepa_reciprocal"], row["new_ieepa_reciprocal"]) == (0, 125)
         again = c.get("/api/diff", params=q, headers={"If-None-Match": resp.headers["etag"]})
         assert again.status_code == 304
+        old = {"start": "2025-04-01", "end": "2025-05-02", "origins": "china", "prefix": "8517"}
+        assert c.get("/api/diff", params=old).json() == d           # deprecated names
+        by_chapter = c.get("/api/diff", params={"from": "2025-04-01", "to": "2025-05-02",
+                                                "origins": "CN", "chapter": "85", "limit": 5})
+        assert by_chapter.status_code == 200 and by_chapter.json()["prefix"] == "85"
 
 
 def test_news_bad_input(client: TestClient) -> None:
@@ -363,7 +409,7 @@ def test_etag_and_cache_control(client: TestClient) -> None:
     assert again.status_code == 304 and again.headers["etag"] == etag and not again.content
     other = client.get("/api/rate", params={**RATE, "origin": "MX"})
     assert other.headers["etag"] != etag
-    svg_q = {"code": "8517.13.0000", "origins": "CN"}
+    svg_q = {"hts10": "8517.13.0000", "origins": "CN"}
     svg = client.get("/api/timeline.svg", params=svg_q)
     assert client.get("/api/timeline.svg", params=svg_q,
                       headers={"If-None-Match": svg.headers["etag"]}).status_code == 304
@@ -371,7 +417,7 @@ def test_etag_and_cache_control(client: TestClient) -> None:
 
 def test_openapi_docs_and_page(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
-    assert {"/api/search", "/api/product/{code}", "/api/rate", "/api/timeline", "/api/timeline.svg",
+    assert {"/api/search", "/api/product/{hts10}", "/api/rate", "/api/timeline", "/api/timeline.svg",
             "/api/diff", "/api/compare", "/api/countries", "/api/revisions", "/api/health",
             "/api/check-news"} <= set(spec["paths"])
     docs = client.get("/api/docs")

@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -56,6 +57,8 @@ MAX_QUERY_STRING = 4096                  # bytes of URL query; real queries are 
 MAX_BODY = 2 * news.MAX_BYTES + 4096     # a JSON-escaped article of news.MAX_BYTES fits
 MAX_SEARCH = 50
 MAX_DIFF = 1000
+NEWS_EXAMPLE = ("date 2025-05-02\nChinese goods now face duties of 145 percent, while "
+                "smartphones were exempted from the reciprocal tariff.")
 SVG_CACHE = 64                           # charts kept in memory (about 100 kB each)
 DATA_CACHE = "public, max-age=3600"      # revision data is immutable; ETag revalidates
 SECURITY_HEADERS = [
@@ -97,10 +100,13 @@ def _error_body(status: int, type_: str, message: str, field: str | None = None,
 def from_tariffstack(exc: TariffstackError, field: str | None = None) -> ApiError:
     """Map the engine's error classes to HTTP: unknown things 404, bad values 422, data 503."""
     if isinstance(exc, UnknownCountry):
-        return ApiError(404, "unknown_country", str(exc), field or "origin",
-                        suggestions=exc.suggestions)
+        msg = str(exc)
+        if not exc.suggestions:  # nothing close to suggest: say where the valid names are
+            msg += " (GET /api/countries lists every origin)"
+        return ApiError(404, "unknown_country", msg, field or "origin",
+                        suggestions=list(exc.suggestions))
     if isinstance(exc, UnknownProduct):
-        return ApiError(404, "unknown_product", str(exc), field or "code")
+        return ApiError(404, "unknown_product", str(exc), field or "hts10")
     if isinstance(exc, DateOutOfRange):
         return ApiError(422, "date_out_of_range", str(exc), field or "date")
     if isinstance(exc, BadInput):
@@ -121,12 +127,316 @@ def checked(field: str, fn: Callable[[], T]) -> T:
 
 
 # ================================================================================================
+# Response models: what each endpoint answers, declared so the OpenAPI document is the contract
+# ================================================================================================
+# Endpoints return ready-made JSON (cached bytes with an ETag); these models only describe it.
+# tests/test_openapi.py validates real answers against the served document, so drift fails CI.
+
+
+class _Out(BaseModel):
+    """Base of the documented shapes: extra keys are allowed (new fields must not break clients)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ErrorDetail(_Out):
+    """Why a request failed: a stable ``type``, a sentence, and the parameter at fault."""
+
+    type: str = Field(examples=["unknown_country"])
+    message: str = Field(examples=["unknown country 'Chna'. Did you mean: China (CN), Chad (TD)?"])
+    field: str | None = Field(examples=["origin"])
+    suggestions: list[str] | None = Field(None, description="Close names (unknown_country)")
+    details: list[dict[str, str]] | None = Field(None, description="Every validation problem")
+
+
+class ErrorOut(_Out):
+    """The one error shape every 4xx/5xx answer has."""
+
+    error: ErrorDetail
+
+
+def _err(why: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": why}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _err("Malformed request (bad Content-Length, invalid JSON body)"),
+    404: _err("Unknown product, country, page or endpoint"),
+    413: _err("Request body too large"),
+    414: _err("Query string too long"),
+    415: _err("Unsupported body content type"),
+    422: _err("A parameter is missing or invalid; `field` names it"),
+}
+DIFF_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 503: _err("The rate panel is not built: run 'tariffstack build'")}
+
+
+class Coverage(_Out):
+    first: str = Field(description="First date covered (YYYY-MM-DD)")
+    last: str = Field(description="Newest date covered (YYYY-MM-DD)")
+
+
+class HealthOut(_Out):
+    status: str
+    version: str
+    revisions: int
+    newest_revision: str
+    coverage: Coverage
+
+
+class SearchHitOut(_Out):
+    hts: str = Field(description="Dotted code as printed (heading, 8 or 10 digits)")
+    description: str
+    path: list[str]
+    score: float
+    short: str | None = Field(None, description="Own description, led by the nearest "
+                                                "informative ancestor when it is 'Other'")
+    heading: str | None = Field(None, description="The 4-digit heading's description")
+    general: str | None = Field(None, description="Column 1 General (MFN) rate text")
+
+
+class SearchOut(_Out):
+    query: str
+    hits: list[SearchHitOut]
+
+
+class Mfn(_Out):
+    general: str | None
+    special: str | None
+    other: str | None
+    rate_line: str | None = Field(description="The line whose rate texts these are")
+
+
+class MfnHistory(_Out):
+    revision: str
+    until_revision: str
+    in_force_from: str
+    general: str | None
+    special: str | None
+    other: str | None
+
+
+class ProductOut(_Out):
+    hts10: str
+    hts: str
+    description: str
+    path: list[str]
+    units: list[str]
+    mfn: Mfn
+    footnotes: list[str]
+    chapter99: list[str]
+    date: str
+    revision: str
+    history: list[MfnHistory]
+
+
+class LayerOut(_Out):
+    layer: str = Field(examples=["ieepa_fentanyl"])
+    rate_pct: float | None
+    specific: str | None
+    heading: str | None
+    revision: str | None
+    effective_from: str | None
+    effective_to: str | None
+    reason: str
+    source: str | None = Field(description="Legal citation, e.g. '90 FR 15041' or a CSMS number")
+    applies_to: str | None
+    exempt: bool
+    summary: str | None
+    in_force_since: str | None
+
+
+class DeMinimisOut(_Out):
+    eligible: bool | None
+    threshold_usd: float
+    reason: str
+    source: str | None
+
+
+class RateOut(_Out):
+    """Same JSON as ``tariffstack rate --json``."""
+
+    hts10: str
+    description: str
+    path: list[str]
+    origin: str
+    origin_name: str
+    entry_date: str
+    revision: str
+    layers: list[LayerOut]
+    total_additional_pct: float
+    total_pct: float
+    specific: list[str]
+    notes: list[str]
+    de_minimis: DeMinimisOut | None
+    inputs: dict[str, Any]
+
+
+class Extreme(_Out):
+    total_pct: float | None
+    origins: list[str]
+
+
+class CompareRow(_Out):
+    origin: str
+    name: str
+    total_pct: float
+    total_additional_pct: float
+    specific: list[str]
+    layers: dict[str, float]
+    headings: list[str]
+
+
+class CompareError(_Out):
+    origin: str
+    name: str
+    message: str
+
+
+class CompareOut(_Out):
+    hts10: str
+    description: str
+    date: str
+    layers: list[str]
+    least: Extreme
+    most: Extreme
+    rows: list[CompareRow] = Field(description="Every origin, cheapest first")
+    errors: list[CompareError]
+
+
+class SegmentOut(_Out):
+    valid_from: str
+    valid_until: str
+    total_pct: float | None
+    layers: dict[str, float]
+    headings: list[str]
+    revision: str | None
+    changes: list[str]
+
+
+class TimelineOut(_Out):
+    hts10: str
+    description: str
+    from_: str = Field(alias="from")
+    to: str
+    origins: dict[str, list[SegmentOut]]
+
+
+class DiffLayer(_Out):
+    layer: str
+    pairs: int
+    mean_old: float | None
+    mean_new: float | None
+
+
+class DiffChapter(_Out):
+    chapter: str
+    pairs: int
+
+
+class DiffCause(_Out):
+    kind: str
+    heading: str
+    pairs: int
+
+
+class DiffOut(_Out):
+    from_: str = Field(alias="from")
+    to: str
+    origins: list[str] | None
+    prefix: str | None
+    layer: str | None
+    changed: int
+    by_kind: dict[str, int]
+    by_layer: list[DiffLayer]
+    by_chapter: list[DiffChapter]
+    causes: list[DiffCause]
+    rows: list[dict[str, Any]]
+
+
+class CountryOut(_Out):
+    iso2: str
+    iso3: str
+    name: str
+    census_code: str | None
+    aliases: list[str]
+
+
+class CountriesOut(_Out):
+    countries: list[CountryOut]
+    groups: dict[str, list[str]]
+
+
+class RevisionOut(_Out):
+    revision: str
+    published: str | None
+    lines_from: str                        # the day its product lines take over
+    changes_effective: list[str] | None    # first and last legal effective date in its change record
+    product_lines: int
+    changes: int | None                    # None: no change record on file
+
+
+class RevisionsOut(_Out):
+    coverage: Coverage
+    revisions: list[RevisionOut]
+
+
+class NewsTarget(_Out):
+    kind: str
+    text: str
+    country: str | None
+    products: list[str]
+
+
+class NewsEvidence(_Out):
+    kind: str
+    text: str
+    heading: str | None
+    rate_pct: float | None
+    source: str | None
+
+
+class NewsClaim(_Out):
+    kind: str
+    start: int = Field(description="Code-point offset of the claim in the text")
+    end: int
+    fragment: str
+    sentence: str
+    actor: str
+    actor_text: str
+    actor_country: str | None
+    target: NewsTarget
+    rate_pct: float | None
+    date: str
+    verdict: str
+    explanation: str
+    evidence: list[NewsEvidence]
+
+
+class NewsRemoved(_Out):
+    start: int
+    end: int
+    why: str
+
+
+class NewsOut(_Out):
+    date: str
+    date_source: str
+    length: int
+    claims: list[NewsClaim]
+    summary: dict[str, int]
+    removed: list[NewsRemoved]
+    notes: list[str]
+
+
+# ================================================================================================
 # Responses, caching, limits
 # ================================================================================================
 
 
-class JsonResponse(Response):
-    """Compact UTF-8 JSON; NaN is refused (it is not JSON)."""
+class JsonResponse(JSONResponse):
+    """Compact UTF-8 JSON; NaN is refused (it is not JSON). A JSONResponse subclass, so the
+    OpenAPI document shows the declared response models as application/json."""
 
     media_type = "application/json"
 
@@ -267,7 +577,7 @@ class Service:
                 out.append(iso)
         return out
 
-    def code(self, text: str, field: str = "code") -> str:
+    def code(self, text: str, field: str = "hts10") -> str:
         return checked(field, lambda: parse_hts(text))
 
     # -- answers -------------------------------------------------------------------------------
@@ -284,7 +594,7 @@ class Service:
         self.code(code)
         when = self.day(day)
         model = self.engine.model
-        line = checked("code", lambda: self.engine.line(code, when))
+        line = checked("hts10", lambda: self.engine.line(code, when))
         rev = model.revisions[model.revision_on(when)]
         history: list[dict[str, Any]] = []
         for r, start, lines in zip(model.revisions, model.starts, model.lines, strict=True):
@@ -317,7 +627,7 @@ class Service:
         are reported, not fatal."""
         self.code(code)
         when = self.day(day)
-        line = checked("code", lambda: self.engine.line(code, when))
+        line = checked("hts10", lambda: self.engine.line(code, when))
         rows: list[dict[str, Any]] = []
         errors: list[dict[str, str]] = []
         for c in countries.all_countries():
@@ -353,10 +663,10 @@ class Service:
         its field."""
         self.code(code)
         isos = self.origins(origins)
-        first = self.day(start, "start") if start else None
-        last = self.day(end, "end") if end else None
+        first = self.day(start, "from") if start else None
+        last = self.day(end, "to") if end else None
         if first and last and first > last:
-            raise ApiError(422, "bad_input", f"start {first} is after end {last}", "start")
+            raise ApiError(422, "bad_input", f"from {first} is after to {last}", "from")
         try:
             return build_timeline(self.engine, code, isos, first, last)
         except TariffstackError as exc:
@@ -383,9 +693,9 @@ class Service:
     def diff(self, start: str, end: str, origins: str | None, prefix: str | None,
              layer: str | None, limit: int) -> dict[str, Any]:
         """The lead's :meth:`tariffstack.panel.Panel.diff` over the built store (503 without)."""
-        first, last = self.day(start, "start"), self.day(end, "end")
+        first, last = self.day(start, "from"), self.day(end, "to")
         if first > last:
-            raise ApiError(422, "bad_input", f"start {first} is after end {last}", "start")
+            raise ApiError(422, "bad_input", f"from {first} is after to {last}", "from")
         isos = self.origins(origins) if origins else None
         try:
             from . import panel
@@ -400,7 +710,7 @@ class Service:
         try:
             return p.diff(first, last, origins=isos, prefix=prefix, layer=layer).to_json(limit=limit)
         except TariffstackError as exc:
-            raise from_tariffstack(exc, "prefix" if "prefix" in str(exc) else None) from exc
+            raise from_tariffstack(exc, "heading" if "prefix" in str(exc) else None) from exc
         finally:
             p.db.close()
 
@@ -555,19 +865,55 @@ def create_app(engine: Engine | None = None, *, data_dir: Path | None = None,
         return cached(request, lambda: body, media_type, tag)
 
     # -- shared parameter declarations --------------------------------------------------------
-    code_q = Query(..., min_length=1, max_length=24, description="HTS code, e.g. 8517.13.0000",
-                   examples=["8517.13.0000"])
-    date_q = Query(None, alias="date", max_length=32,
+    # One naming scheme with the CLI and the JSON answers: hts10, origin(s), date, from, to,
+    # chapter, heading, layer. The names used before (code, start, end, prefix) still work as
+    # deprecated aliases, so links already shared keep their meaning (see docs/API.md).
+    hts10_q = Query(None, min_length=1, max_length=24,
+                    description="HTS code: 10, 8 or 6 digits, dots optional (required)",
+                    examples=["8517.13.0000"])
+    code_q = Query(None, min_length=1, max_length=24, deprecated=True,
+                   description="Deprecated alias of `hts10`", examples=["8517.13.0000"])
+    date_q = Query(None, alias="date", max_length=32, examples=["2025-05-02"],
                    description="Entry date YYYY-MM-DD (default: newest date covered)")
+    origins_q = Query("CN", max_length=700, examples=["CN,MX,DE"],
+                      description="Comma-separated origins (codes or names), up to "
+                                  f"{MAX_ORIGINS}")
+    from_q = Query(None, alias="from", max_length=32, examples=["2025-01-01"],
+                   description="First date YYYY-MM-DD (default: first date covered)")
+    to_q = Query(None, alias="to", max_length=32, examples=["2025-12-31"],
+                 description="Last date YYYY-MM-DD (default: newest date covered)")
+    start_q = Query(None, max_length=32, deprecated=True, description="Deprecated alias of `from`")
+    end_q = Query(None, max_length=32, deprecated=True, description="Deprecated alias of `to`")
+
+    def need(name: str, *values: str | None) -> str:
+        """The first given of a parameter and its aliases; 422 naming it when none is."""
+        for v in values:
+            if v is not None and v.strip():
+                return v
+        raise ApiError(422, "validation_error", f"{name}: Field required", name)
+
+    def first_of(*values: str | None) -> str | None:
+        return next((v for v in values if v is not None and v.strip()), None)
 
     def inputs_dep(
-        loading_date: str | None = Query(None, max_length=32, description="Date loaded for export"),
-        usmca: bool = Query(False, description="Claim USMCA preference (general note 11)"),
-        metal_content_share: float | None = Query(None, ge=0, le=1, allow_inf_nan=False),
-        us_content_share: float | None = Query(None, ge=0, le=1, allow_inf_nan=False),
-        melt_pour_country: str | None = Query(None, max_length=64),
-        program: str | None = Query(None, max_length=8, pattern=r"^[A-Za-z+]{1,8}$"),
-        value_usd: float | None = Query(None, ge=0, le=1e12, allow_inf_nan=False),
+        loading_date: str | None = Query(None, max_length=32, examples=["2025-04-01"],
+                                         description="Date loaded for export (in-transit rules)"),
+        usmca: bool = Query(False, description="Claim USMCA preference (general note 11)",
+                            examples=[False]),
+        metal_content_share: float | None = Query(
+            None, ge=0, le=1, allow_inf_nan=False, examples=[0.6],
+            description="Share of value that is Section 232 metal (0-1)"),
+        us_content_share: float | None = Query(None, ge=0, le=1, allow_inf_nan=False,
+                                               examples=[0.2],
+                                               description="Share of value that is U.S. content"),
+        melt_pour_country: str | None = Query(None, max_length=64, examples=["DE"],
+                                              description="Where the steel was melted and poured"),
+        program: str | None = Query(None, max_length=8, pattern=r"^[A-Za-z+]{1,8}$",
+                                    examples=["KR"],
+                                    description="Special program code (column 1 Special)"),
+        value_usd: float | None = Query(None, ge=0, le=1e12, allow_inf_nan=False,
+                                        examples=[650],
+                                        description="Customs value in USD (de minimis check)"),
     ) -> Inputs:
         return _inputs(loading_date, usmca, metal_content_share, us_content_share,
                        melt_pour_country, program, value_usd)
@@ -575,7 +921,7 @@ def create_app(engine: Engine | None = None, *, data_dir: Path | None = None,
     inputs_d = Depends(inputs_dep)
 
     # -- endpoints ----------------------------------------------------------------------------
-    @app.get("/api/health", tags=["meta"])
+    @app.get("/api/health", tags=["meta"], response_model=HealthOut, responses=ERRORS)
     async def health() -> Response:
         """Liveness and what is loaded (never cached)."""
         m = svc.engine.model
@@ -585,80 +931,105 @@ def create_app(engine: Engine | None = None, *, data_dir: Path | None = None,
             "coverage": {"first": m.first_date.isoformat(), "last": m.last_date.isoformat()},
         }, headers={"Cache-Control": "no-store"})
 
-    @app.get("/api/search", tags=["products"])
+    @app.get("/api/search", tags=["products"], response_model=SearchOut, responses=ERRORS)
     async def search(request: Request,
-                     q: str = Query(..., min_length=1, max_length=200,
+                     q: str = Query(..., min_length=1, max_length=200, examples=["smartphones"],
                                     description="Words ('smartphones') or an HTS prefix ('7208.51')"),
-                     limit: int = Query(20, ge=1, le=MAX_SEARCH)) -> Response:
+                     limit: int = Query(20, ge=1, le=MAX_SEARCH, examples=[5],
+                                        description="Most hits to return")) -> Response:
         """Ranked full-text search of product descriptions, or the lines under a code prefix."""
         def make() -> dict[str, Any]:
             hits = svc.engine.search(q, limit=limit)
-            return {"query": q, "hits": [{"hts": h.hts, "description": h.description,
-                                          "path": list(h.path), "score": h.score} for h in hits]}
+            return {"query": q, "hits": [h.to_json() for h in hits]}
         return cached(request, make)
 
-    @app.get("/api/product/{code}", tags=["products"])
+    @app.get("/api/product/{hts10}", tags=["products"], response_model=ProductOut,
+             responses=ERRORS)
     async def product(request: Request,
-                      code: str = PathParam(..., min_length=1, max_length=24,
-                                            description="HTS code, e.g. 8517.13.0000"),
+                      hts10: str = PathParam(..., min_length=1, max_length=24,
+                                             description="HTS code, e.g. 8517.13.0000",
+                                             examples=["8517.13.0000"]),
                       day: str | None = date_q) -> Response:
         """One product line: description path, MFN rate columns, footnotes and MFN history."""
-        return cached(request, lambda: svc.product(code, day))
+        return cached(request, lambda: svc.product(hts10, day))
 
-    @app.get("/api/rate", tags=["duties"])
-    async def rate(request: Request, code: str = code_q,
-                   origin: str = Query(..., min_length=1, max_length=64,
+    @app.get("/api/rate", tags=["duties"], response_model=RateOut, responses=ERRORS)
+    async def rate(request: Request, hts10: str | None = hts10_q, code: str | None = code_q,
+                   origin: str = Query(..., min_length=1, max_length=64, examples=["CN"],
                                        description="Country: ISO code, name or Census code"),
                    day: str | None = date_q, inputs: Inputs = inputs_d) -> Response:
-        """The duty stack (same JSON as ``tariffstack rate --json``)."""
-        return cached(request, lambda: svc.rate(code, origin, day, inputs).to_json())
+        """The duty stack (same JSON as ``tariffstack rate HTS10 --origin --date --json``)."""
+        key = need("hts10", hts10, code)
+        return cached(request, lambda: svc.rate(key, origin, day, inputs).to_json())
 
-    @app.get("/api/compare", tags=["duties"])
-    async def compare(request: Request, code: str = code_q, day: str | None = date_q,
-                      inputs: Inputs = inputs_d) -> Response:
+    @app.get("/api/compare", tags=["duties"], response_model=CompareOut, responses=ERRORS)
+    async def compare(request: Request, hts10: str | None = hts10_q, code: str | None = code_q,
+                      day: str | None = date_q, inputs: Inputs = inputs_d) -> Response:
         """Every origin's total for one product on one date, cheapest first."""
-        return await cached_async(request, lambda: svc.compare(code, day, inputs))
+        key = need("hts10", hts10, code)
+        return await cached_async(request, lambda: svc.compare(key, day, inputs))
 
-    @app.get("/api/timeline", tags=["duties"])
-    async def timeline(request: Request, code: str = code_q,
-                       origins: str = Query("CN", max_length=700,
-                                            description="Comma-separated origins, e.g. CN,MX,DE"),
-                       start: str | None = Query(None, max_length=32),
-                       end: str | None = Query(None, max_length=32)) -> Response:
-        """Each origin's stack over time: periods with their layers and what changed."""
+    @app.get("/api/timeline", tags=["duties"], response_model=TimelineOut, responses=ERRORS)
+    async def timeline(request: Request, hts10: str | None = hts10_q, code: str | None = code_q,
+                       origins: str = origins_q, from_: str | None = from_q,
+                       to: str | None = to_q, start: str | None = start_q,
+                       end: str | None = end_q) -> Response:
+        """Each origin's stack over time (``tariffstack timeline HTS10 --origin --from --to``)."""
+        key = need("hts10", hts10, code)
+        first, last = first_of(from_, start), first_of(to, end)
         return await cached_async(
-            request, lambda: svc.timeline(code, origins, start, end).to_json())
+            request, lambda: svc.timeline(key, origins, first, last).to_json())
 
     @app.get("/api/timeline.svg", tags=["duties"], response_class=Response,
-             responses={200: {"content": {"image/svg+xml": {}}}})
-    async def timeline_svg(request: Request, code: str = code_q,
-                           origins: str = Query("CN", max_length=700),
-                           start: str | None = Query(None, max_length=32),
-                           end: str | None = Query(None, max_length=32)) -> Response:
+             responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                              "description": "The chart"}, **ERRORS})
+    async def timeline_svg(request: Request, hts10: str | None = hts10_q,
+                           code: str | None = code_q, origins: str = origins_q,
+                           from_: str | None = from_q, to: str | None = to_q,
+                           start: str | None = start_q, end: str | None = end_q) -> Response:
         """The stacked step chart of every layer over time, one panel per origin (SVG)."""
+        key = need("hts10", hts10, code)
+        first, last = first_of(from_, start), first_of(to, end)
         resp = await cached_async(
-            request, lambda: svc.timeline_svg(code, origins, start, end),
+            request, lambda: svc.timeline_svg(key, origins, first, last),
             media_type="image/svg+xml")
         resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
         return resp
 
-    @app.get("/api/diff", tags=["duties"])
+    @app.get("/api/diff", tags=["duties"], response_model=DiffOut, responses=DIFF_ERRORS)
     async def diff(request: Request,
-                   start: str = Query(..., max_length=32, description="First date YYYY-MM-DD"),
-                   end: str = Query(..., max_length=32, description="Second date YYYY-MM-DD"),
-                   origins: str | None = Query(None, max_length=700,
+                   from_: str | None = Query(None, alias="from", max_length=32,
+                                             examples=["2025-04-01"],
+                                             description="Earlier date YYYY-MM-DD (required)"),
+                   to: str | None = Query(None, alias="to", max_length=32,
+                                          examples=["2025-05-02"],
+                                          description="Later date YYYY-MM-DD (required)"),
+                   start: str | None = start_q, end: str | None = end_q,
+                   origins: str | None = Query(None, max_length=700, examples=["CN,MX"],
                                                description="Comma-separated origins (default all)"),
+                   chapter: str | None = Query(None, pattern=r"^\d{1,2}$", examples=["85"],
+                                               description="Only this chapter (2 digits)"),
+                   heading: str | None = Query(None, pattern=r"^\d{2,4}(?:\.?\d{2}){0,3}$",
+                                               examples=["8517.13"],
+                                               description="Only this heading or subheading "
+                                                           "prefix: 8517, 8517.13"),
                    prefix: str | None = Query(None, pattern=r"^\d{2,4}(?:\.?\d{2}){0,3}$",
-                                              description="HTS prefix: chapter 72, heading 8517, 8517.13"),
-                   layer: str | None = Query(None, pattern="^(" + "|".join(LAYER_ORDER) + ")$"),
-                   limit: int = Query(100, ge=1, le=MAX_DIFF)) -> Response:
-        """What changed between two dates across every product and origin (needs 'tariffstack
-        build'; 503 without the store)."""
+                                              deprecated=True,
+                                              description="Deprecated alias of `heading`"),
+                   layer: str | None = Query(None, pattern="^(" + "|".join(LAYER_ORDER) + ")$",
+                                             examples=["ieepa_reciprocal"],
+                                             description="Only changes in this layer"),
+                   limit: int = Query(100, ge=1, le=MAX_DIFF, examples=[20],
+                                      description="Rows to return")) -> Response:
+        """What changed between two dates across every product and origin (``tariffstack diff
+        --from --to``; needs 'tariffstack build', 503 without the store)."""
+        first, last = need("from", from_, start), need("to", to, end)
+        scope = first_of(heading, prefix) or (chapter.zfill(2) if chapter else None)
         return await cached_async(
-            request, lambda: svc.diff(start, end, origins, prefix, layer, limit),
+            request, lambda: svc.diff(first, last, origins, scope, layer, limit),
             tag=svc.store_tag())
 
-    @app.get("/api/countries", tags=["meta"])
+    @app.get("/api/countries", tags=["meta"], response_model=CountriesOut, responses=ERRORS)
     async def countries_list(request: Request) -> Response:
         """Every origin the engine knows, with codes and aliases, and the named groups."""
         def make() -> dict[str, Any]:
@@ -670,30 +1041,30 @@ def create_app(engine: Engine | None = None, *, data_dir: Path | None = None,
             }
         return cached(request, make)
 
-    @app.get("/api/revisions", tags=["meta"])
+    @app.get("/api/revisions", tags=["meta"], response_model=RevisionsOut, responses=ERRORS)
     async def revisions(request: Request) -> Response:
         """The HTS revisions loaded, the date each takes effect, and coverage."""
         def make() -> dict[str, Any]:
             m = svc.engine.model
-            rows = []
-            for r, start, lines in zip(m.revisions, m.starts, m.lines, strict=True):
-                cr = m.records.get(r.name)
-                rows.append({"revision": r.name,
-                             "published": r.published.isoformat() if r.published else None,
-                             "in_force_from": start.isoformat(), "product_lines": len(lines),
-                             "changes": len(cr.entries) if cr else 0})
             return {"coverage": {"first": m.first_date.isoformat(), "last": m.last_date.isoformat()},
-                    "revisions": rows}
+                    "revisions": m.revision_rows()}
         return cached(request, make)
 
-    @app.post("/api/check-news", tags=["news"],
-              openapi_extra={"requestBody": {"content": {
-                  "text/plain": {"schema": {"type": "string"}},
-                  "application/json": {"schema": {"type": "object", "required": ["text"],
-                                                  "properties": {"text": {"type": "string"},
-                                                                 "date": {"type": "string"}}}}}}})
-    async def check_news(request: Request, day: str | None = Query(None, alias="date",
-                                                                    max_length=32)) -> Response:
+    @app.post("/api/check-news", tags=["news"], response_model=NewsOut, responses=ERRORS,
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "text/plain": {"schema": {"type": "string"}, "example": NEWS_EXAMPLE},
+                  "application/json": {
+                      "schema": {"type": "object", "required": ["text"],
+                                 "properties": {"text": {"type": "string"},
+                                                "date": {"type": "string"}}},
+                      "example": {"text": NEWS_EXAMPLE.split("\n", 1)[1],
+                                  "date": "2025-05-02"}}}}})
+    async def check_news(request: Request,
+                         day: str | None = Query(None, alias="date", max_length=32,
+                                                 examples=["2025-05-02"],
+                                                 description="Article date YYYY-MM-DD (when the "
+                                                             "text has no date line)")
+                         ) -> Response:
         """Find the tariff claims in a news text and check each against the law on its date.
 
         Body: the article as ``text/plain`` (date in ``?date=`` or a leading ``date YYYY-MM-DD``

@@ -40,6 +40,30 @@
   const pct = (x) => (x === null || x === undefined ? "—" : `${Number(Number(x).toFixed(4))}%`);
   const label = (iso) => (names.has(iso) ? `${names.get(iso)} (${iso})` : iso);
   const layerBadge = (name) => el("span", { class: `badge l-${name}`, text: LAYERS[name] || name });
+  const LAYER_KEYS = Object.keys(LAYERS);
+
+  // "90 FR 15041" becomes a link to the Federal Register's citation page; other text stays text
+  const FR_RE = /\b(\d{1,3}) FR (\d{1,6})\b/g;
+  function citations(text) {
+    const out = [];
+    let pos = 0;
+    for (const m of text.matchAll(FR_RE)) {
+      out.push(text.slice(pos, m.index));
+      out.push(el("a", { href: `https://www.federalregister.gov/citation/${m[1]}-FR-${m[2]}`,
+        rel: "noopener noreferrer", target: "_blank", class: "cite", text: m[0] }));
+      pos = m.index + m[0].length;
+    }
+    out.push(text.slice(pos));
+    return out;
+  }
+
+  const SVGNS = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs, ...children) {
+    const node = document.createElementNS(SVGNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) node.setAttribute(k, String(v));
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  }
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -68,7 +92,7 @@
 
   // which control an API error's "field" points at, per view
   const FIELD_INPUT = {
-    duties: { code: "q", origin: "origin", date: "date", origins: "origins" },
+    duties: { hts10: "q", code: "q", origin: "origin", date: "date", origins: "origins" },
     news: { text: "news-text", body: "news-text", date: "news-date" },
   };
   function showError(err, where) {
@@ -88,7 +112,7 @@
   // ---- URL state ----------------------------------------------------------------------------
   function readUrl() {
     const p = new URLSearchParams(location.search);
-    state.code = (p.get("code") || "").trim();
+    state.code = (p.get("hts10") || p.get("code") || "").trim();   // "code": links made before the rename
     state.origin = (p.get("origin") || state.origin || "CN").trim().toUpperCase();
     state.date = (p.get("date") || "").trim() || defaultDate();
     const o = (p.get("origins") || "").split(",").map((x) => x.trim()).filter(Boolean);
@@ -98,7 +122,7 @@
   function writeUrl(push) {
     const p = new URLSearchParams();
     if (state.view === "news") p.set("view", "news");
-    if (state.code) p.set("code", state.code);
+    if (state.code) p.set("hts10", state.code);
     p.set("origin", state.origin);
     p.set("date", state.date);
     p.set("origins", state.origins.join(","));
@@ -244,12 +268,26 @@
     const n = ++seq.stack;
     const key = `${state.code}|${state.origin}|${state.date}`;
     try {
-      const r = await api("/api/rate", { code: state.code, origin: state.origin, date: state.date });
+      const r = await api("/api/rate", { hts10: state.code, origin: state.origin, date: state.date });
       if (n !== seq.stack) return;
       renderStack(r, key);
-    } catch (err) { if (n === seq.stack) { $("stack").hidden = true; showError(err); } }
+    } catch (err) {
+      if (n !== seq.stack) return;
+      $("stack").hidden = true;
+      if (err.type === "unknown_country") {
+        // never fall back to another country's answer: say what is wrong and how to fix it
+        err.message = `No duty stack shown: origin “${state.origin}” is not a country the schedule knows (${err.message}). Choose an origin from the list.`;
+      }
+      showError(err);
+    }
   }
   function renderStack(r, key) {
+    if (r.origin !== state.origin) {       // a name from a link, resolved by the API: show its code
+      state.origin = r.origin;
+      for (const o of $("origin").querySelectorAll("option[data-unlisted]")) o.remove();
+      $("origin").value = r.origin;
+      writeUrl(false);
+    }
     $("stack-title").textContent = `Duty stack: ${r.origin_name} (${r.origin}), entered ${r.entry_date}`;
     const spec = r.specific.length ? ` + ${r.specific.join(" + ")}` : "";
     $("s-total").textContent = `Total ${pct(r.total_pct)}${spec}`;
@@ -263,7 +301,7 @@
         el("td", { class: "num", "data-label": "Rate" }, rate, x.applies_to ? el("span", { class: "source", text: x.applies_to }) : null),
         el("td", { class: "code", "data-label": "Heading", text: x.heading || "" }),
         el("td", { "data-label": "In force", text: span }),
-        el("td", { "data-label": "Why" }, x.reason, x.source ? el("span", { class: "source", text: `Source: ${x.source}` }) : null));
+        el("td", { "data-label": "Why" }, x.reason, x.source ? el("span", { class: "source" }, "Source: ", ...citations(x.source)) : null));
     });
     $("s-table").tBodies[0].replaceChildren(...rows);
     $("s-notes").replaceChildren(...r.notes.map((t) => el("li", { text: t })));
@@ -278,7 +316,7 @@
     const key = `${state.code}|${state.date}`;
     $("c-summary").textContent = "Computing every origin…";
     try {
-      const c = await api("/api/compare", { code: state.code, date: state.date });
+      const c = await api("/api/compare", { hts10: state.code, date: state.date });
       if (n !== seq.compare) return;
       lastCompare = c;
       renderCompare(c, key);
@@ -288,29 +326,59 @@
     const shown = isos.slice(0, max).map(label).join(", ");
     return isos.length > max ? `${shown} and ${isos.length - max} more` : shown;
   }
+  // the all-origins table: highest total first by default, any column sortable, CSV download
+  const compareSort = { key: "total", dir: "desc" };
+  function sortValue(r, key) {
+    if (key === "origin") return `${r.name} ${r.origin}`.toLowerCase();
+    if (key === "headings") return r.headings.join(" ");
+    if (key === "total") return r.total_pct;
+    return r.layers[key] === undefined ? -1 : r.layers[key];
+  }
+  function sortedRows(c) {
+    const { key, dir } = compareSort;
+    const sign = dir === "asc" ? 1 : -1;
+    return c.rows.slice().sort((a, b) => {
+      const va = sortValue(a, key), vb = sortValue(b, key);
+      const d = typeof va === "string" ? va.localeCompare(vb) : va - vb;
+      return d * sign || a.name.localeCompare(b.name);
+    });
+  }
+  function setSort(key) {
+    if (compareSort.key === key) compareSort.dir = compareSort.dir === "asc" ? "desc" : "asc";
+    else { compareSort.key = key; compareSort.dir = key === "origin" || key === "headings" ? "asc" : "desc"; }
+    if (lastCompare) renderCompare(lastCompare, $("c-table").dataset.key);
+  }
+  function sortHeader(key, content, cls) {
+    const on = compareSort.key === key;
+    const aria = on ? (compareSort.dir === "asc" ? "ascending" : "descending") : "none";
+    const arrow = on ? (compareSort.dir === "asc" ? " ▲" : " ▼") : "";
+    return el("th", { scope: "col", class: cls, "aria-sort": aria, dataset: { sort: key } },
+      el("button", { type: "button", class: "sort", title: "Sort by this column", onclick: () => setSort(key) }, content, arrow));
+  }
   function renderCompare(c, key) {
     $("compare-title").textContent = `All origins compared for ${c.hts10} on ${c.date}`;
     const sum = $("c-summary");
     sum.replaceChildren(
       el("strong", { text: "Pays least: " }), `${pct(c.least.total_pct)} — ${listNames(c.least.origins, 6)}. `,
       el("strong", { text: "Pays most: " }), `${pct(c.most.total_pct)} — ${listNames(c.most.origins, 6)}.`);
-    const head = el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: "Origin" }),
-      el("th", { scope: "col", class: "num", text: "Total" }),
-      ...c.layers.map((l) => el("th", { scope: "col", class: "num" }, layerBadge(l))),
-      el("th", { scope: "col", text: "Chapter 99 headings" }));
+    const head = el("tr", {}, el("th", { scope: "col", class: "num", text: "#" }),
+      sortHeader("origin", "Origin"), sortHeader("total", "Total", "num"),
+      ...c.layers.map((l) => sortHeader(l, layerBadge(l), "num")),
+      sortHeader("headings", "Chapter 99 headings"));
     $("c-table").tHead.replaceChildren(head);
-    const rows = c.rows.map((r, i) => el("tr", {
+    const rows = sortedRows(c).map((r, i) => el("tr", {
       class: [r.total_pct === c.least.total_pct ? "least" : "", r.total_pct === c.most.total_pct ? "most" : ""].join(" ").trim(),
       dataset: { origin: r.origin, total: String(r.total_pct), search: `${r.name} ${r.origin}`.toLowerCase() },
     },
     el("td", { class: "num", text: String(i + 1) }),
-    el("td", {}, el("button", { type: "button", class: "link", title: "Show this origin's stack", onclick: () => setOrigin(r.origin) }, `${r.name} (${r.origin})`)),
+    el("th", { scope: "row" }, el("button", { type: "button", class: "link", title: "Show this origin's stack", onclick: () => setOrigin(r.origin) }, `${r.name} (${r.origin})`)),
     el("td", { class: "num", text: pct(r.total_pct) + (r.specific.length ? " +" : "") }),
     ...c.layers.map((l) => el("td", { class: "num", text: l in r.layers ? pct(r.layers[l]) : "" })),
     el("td", { class: "code small", text: r.headings.join(" ") })));
     $("c-table").tBodies[0].replaceChildren(...rows);
     $("c-errors").textContent = c.errors.length ? `Not computed for ${c.errors.length} origin(s): ${c.errors.slice(0, 3).map((e) => `${e.origin}: ${e.message}`).join("; ")}` : "";
     $("c-table").dataset.key = key;
+    $("c-table").dataset.sort = `${compareSort.key}:${compareSort.dir}`;
     $("compare").hidden = false;
     applyFilter();
     markCurrentOrigin();
@@ -320,14 +388,44 @@
     for (const tr of $("c-table").tBodies[0].rows) tr.hidden = !!f && !tr.dataset.search.includes(f);
   }
   function markCurrentOrigin() {
-    for (const tr of $("c-table").tBodies[0].rows) tr.classList.toggle("current", tr.dataset.origin === state.origin);
+    let current = null;
+    for (const tr of $("c-table").tBodies[0].rows) {
+      const on = tr.dataset.origin === state.origin;
+      tr.classList.toggle("current", on);
+      if (on) { tr.setAttribute("aria-current", "true"); current = tr; } else tr.removeAttribute("aria-current");
+    }
+    // bring the chosen origin into view inside the table's own box (the page does not move)
+    const box = $("c-box");
+    if (current && !$("compare").hidden) {
+      const top = current.offsetTop - box.clientHeight / 3;
+      box.scrollTop = Math.max(0, top);
+    }
+  }
+  function csvCell(v) {
+    const t = v === null || v === undefined ? "" : String(v);
+    return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  }
+  function downloadCsv() {
+    const c = lastCompare;
+    if (!c) return;
+    const head = ["rank", "origin", "name", "total_pct", "total_additional_pct", ...c.layers.map((l) => `${l}_pct`), "specific", "headings"];
+    const lines = [head.join(",")];
+    sortedRows(c).forEach((r, i) => lines.push([i + 1, r.origin, r.name, r.total_pct, r.total_additional_pct,
+      ...c.layers.map((l) => (l in r.layers ? r.layers[l] : "")), r.specific.join(" + "), r.headings.join(" ")].map(csvCell).join(",")));
+    const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+    const url = URL.createObjectURL(blob);
+    const a = el("a", { href: url, download: `tariffstack-${c.hts10}-${c.date}-all-origins.csv`, class: "sr-only" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   async function loadTimeline() {
     const n = ++seq.timeline;
-    const params = { code: state.code, origins: state.origins.join(",") };
-    const img = $("chart");
-    img.dataset.state = "loading";
+    const params = { hts10: state.code, origins: state.origins.join(",") };
+    const box = $("chart");
+    box.dataset.state = "loading";
     $("chart-caption").textContent = "Drawing the chart…";
     $("origins").value = state.origins.join(", ");
     try {
@@ -335,29 +433,104 @@
       if (n !== seq.timeline) return;
       renderTimelineTables(tl);
       $("timeline").hidden = false;
-      const src = "/api/timeline.svg?" + new URLSearchParams(params).toString();
+      lastTimeline = tl;
+      drawChart(tl);
+      $("chart-svg-link").href = "/api/timeline.svg?" + new URLSearchParams(params).toString();
       const shown = Object.keys(tl.origins || {}).map(label).join(", ");   // resolved names
-      img.alt = `Stacked duty layers from ${tl.from} to ${tl.to} for ${tl.hts10} from ${shown}`;
-      img.onload = () => {
-        if (n !== seq.timeline) return;
-        img.dataset.state = "loaded";
-        img.dataset.key = `${state.code}|${state.origins.join(",")}`;
-        $("chart-caption").textContent = `Each band is one duty layer; each step is a legal change. Origins: ${shown}; ${tl.from} to ${tl.to}.`;
-      };
-      img.onerror = () => {
-        if (n !== seq.timeline) return;
-        img.dataset.state = "error";
-        $("chart-caption").textContent = "The chart could not be drawn.";
-        api("/api/timeline.svg", params).catch((err) => showError(err, "chart"));
-      };
-      img.src = src;
+      box.dataset.state = "loaded";
+      box.dataset.key = `${state.code}|${state.origins.join(",")}`;
+      $("chart-caption").textContent = `Each band is one duty layer; each step is a legal change; the dashed line is the entry date ${state.date}. Origins: ${shown}; ${tl.from} to ${tl.to}.`;
     } catch (err) {
       if (n !== seq.timeline) return;
-      img.dataset.state = "error";
+      box.dataset.state = "error";
       $("chart-caption").textContent = "";
       showError(err, "timeline");
     }
   }
+
+  // the chart: drawn here as inline SVG at the box's real width, so its text stays 12 px on phones
+  let lastTimeline = null;
+  const DAY = 86400000;
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function niceMax(v) {
+    if (!(v > 0)) return 10;
+    const step = [10, 20, 25, 50, 100, 150, 200, 250, 300, 400, 500].find((s) => s >= v);
+    return step || Math.ceil(v / 100) * 100;
+  }
+  function layerText(layers) {
+    return LAYER_KEYS.filter((k) => layers[k]).map((k) => `${LAYERS[k]} ${pct(layers[k])}`).join(", ");
+  }
+  function drawChart(tl) {
+    const box = $("chart");
+    const W = Math.max(280, Math.round(box.clientWidth || 600));
+    const narrow = W < 560;
+    const L = 44, R = 12, PT = 26, PB = 24, PH = narrow ? 130 : 150;
+    const origins = Object.entries(tl.origins || {});
+    const H = origins.length * (PT + PH + PB) + 4;
+    const t0 = Date.parse(tl.from), t1 = Date.parse(tl.to) + DAY;
+    const x = (iso) => L + ((Date.parse(iso) - t0) / (t1 - t0)) * (W - L - R);
+    let top = 0;
+    for (const [, segs] of origins) for (const s of segs) top = Math.max(top, s.total_pct || 0);
+    const yMax = niceMax(top);
+    const root = svgEl("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img",
+      "aria-label": `Stacked duty layers from ${tl.from} to ${tl.to} for ${tl.hts10}` });
+    const used = new Set();
+    const marker = state.date && state.date >= tl.from && state.date <= tl.to ? state.date : null;
+    origins.forEach(([iso, segs], i) => {
+      const y0 = i * (PT + PH + PB) + PT;
+      const y = (v) => y0 + PH - (v / yMax) * PH;
+      const g = svgEl("g", { class: "panel", "data-origin": iso });
+      g.append(svgEl("text", { x: L, y: y0 - 8, class: "ptitle" }, label(iso)));
+      for (const v of [0, yMax / 2, yMax]) {
+        g.append(svgEl("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }),
+          svgEl("text", { x: L - 6, y: y(v) + 4, class: "ytick" }, `${Number(v.toFixed(1))}%`));
+      }
+      // month ticks (every month when wide, every quarter when narrow)
+      const start = new Date(t0);
+      for (let d = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1)); d.getTime() < t1; d.setUTCMonth(d.getUTCMonth() + 1)) {
+        const m = d.getUTCMonth();
+        if (narrow ? m % 3 : false) continue;
+        const xx = x(d.toISOString().slice(0, 10));
+        g.append(svgEl("line", { x1: xx, x2: xx, y1: y0 + PH, y2: y0 + PH + 4, class: "axis" }));
+        if (!narrow || m % 3 === 0) g.append(svgEl("text", { x: xx, y: y0 + PH + 16, class: "xtick" }, m === 0 ? String(d.getUTCFullYear()) : MONTHS[m]));
+      }
+      for (const s of segs) {
+        const xa = x(s.valid_from), xb = x(new Date(Date.parse(s.valid_until) + DAY).toISOString().slice(0, 10));
+        const what = s.total_pct === null ? "not in the schedule" : `total ${pct(s.total_pct)}${layerText(s.layers) ? ` (${layerText(s.layers)})` : ""}`;
+        const tip = `${label(iso)}, ${s.valid_from} to ${s.valid_until}: ${what}`;
+        const sg = svgEl("g", { class: "seg", tabindex: 0, "data-from": s.valid_from, "data-until": s.valid_until, "data-total": s.total_pct }, svgEl("title", {}, tip));
+        let acc = 0;
+        for (const k of LAYER_KEYS) {
+          const v = (s.layers || {})[k];
+          if (!v) continue;
+          used.add(k);
+          sg.append(svgEl("rect", { x: xa, width: Math.max(0.5, xb - xa), y: y(acc + v), height: Math.max(0, y(acc) - y(acc + v)), class: `f-${k}` }));
+          acc += v;
+        }
+        // an invisible full-height rect so hovering anywhere in the period shows its values
+        sg.append(svgEl("rect", { x: xa, width: Math.max(0.5, xb - xa), y: y0, height: PH, class: "hit" }));
+        const show = () => { $("chart-readout").textContent = tip; };
+        sg.addEventListener("mouseenter", show);
+        sg.addEventListener("focus", show);
+        sg.addEventListener("click", show);
+        g.append(sg);
+      }
+      g.append(svgEl("line", { x1: L, x2: W - R, y1: y(0), y2: y(0), class: "axis" }));
+      if (marker) {
+        const xm = x(marker);
+        const at = segs.find((s) => s.valid_from <= marker && marker <= s.valid_until);
+        const text = `${marker}: ${at && at.total_pct !== null ? pct(at.total_pct) : "—"}`;
+        const anchor = xm > W - 120 ? "end" : "start";
+        g.append(svgEl("line", { x1: xm, x2: xm, y1: y0 - 2, y2: y0 + PH, class: "marker" }),
+          svgEl("text", { x: anchor === "end" ? xm - 4 : xm + 4, y: y0 + 10, class: "mtext", "text-anchor": anchor }, text));
+      }
+      root.append(g);
+    });
+    box.replaceChildren(root);
+    $("chart-legend").replaceChildren(...LAYER_KEYS.filter((k) => used.has(k)).map((k) =>
+      el("li", {}, el("span", { class: `swatch sw-${k}`, "aria-hidden": "true" }), LAYERS[k])));
+  }
+
   function changeText(c) {
     if (typeof c === "string") return c;
     if (c && typeof c === "object") {
@@ -383,6 +556,7 @@
 
   function setOrigin(iso) {
     state.origin = iso;
+    for (const o of $("origin").querySelectorAll("option[data-unlisted]")) if (o.value !== iso) o.remove();
     $("origin").value = iso;
     writeUrl(false);
     clearError();
@@ -446,7 +620,7 @@
       el("div", { class: "small muted", text: `${c.actor_text || c.actor} → ${c.target.text || c.target.kind} · checked as of ${c.date}` }),
       el("p", { text: c.explanation }),
       c.evidence.length ? el("ul", {}, ...c.evidence.slice(0, 6).map((e) => el("li", {},
-        e.text, e.source || e.heading ? el("span", { class: "source", text: [e.heading, e.source].filter(Boolean).join(" · ") }) : null))) : null,
+        e.text, e.source || e.heading ? el("span", { class: "source" }, ...citations([e.heading, e.source].filter(Boolean).join(" · "))) : null))) : null,
       el("button", { type: "button", class: "link small", onclick: () => { const m = $(`mark-${i}`); if (m) { activateClaim(i, false); m.focus(); m.scrollIntoView({ block: "center" }); } } }, "Show in the text"))));
     $("news-result").hidden = false;
     $("news-result").dataset.claims = String(res.claims.length);
@@ -511,12 +685,14 @@
     applyState();
   }
   function applyState() {
+    for (const o of $("origin").querySelectorAll("option[data-unlisted]")) o.remove();
     $("origin").value = state.origin;
-    if ($("origin").value !== state.origin && state.origin) {
-      // a name or code the list lacks: let the API explain (it suggests close names)
-      showError({ message: `unknown origin “${state.origin}” in the link; showing China (CN)`, field: "origin" });
-      state.origin = "CN";
-      $("origin").value = "CN";
+    const unlisted = !!state.origin && $("origin").value !== state.origin;
+    if (unlisted) {
+      // a name or code the list lacks: keep it (never show another country instead) and let
+      // the API resolve it (a name such as "GERMANY") or explain why not, with suggestions
+      $("origin").prepend(el("option", { value: state.origin, dataset: { unlisted: "1" }, text: `“${state.origin}” (from the link)` }));
+      $("origin").value = state.origin;
     }
     $("date").value = state.date;
     $("origins").value = state.origins.join(", ");
@@ -524,6 +700,9 @@
     if (state.code && !$("q").value) $("q").value = state.code;
     writeUrl(false);
     refreshAll();
+    if (unlisted && !state.code && names.size) {
+      showError({ message: `origin “${state.origin}” in the link is not a country the schedule knows; choose an origin from the list`, field: "origin" });
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -548,6 +727,12 @@
       if (state.code) loadTimeline();
     });
     $("c-filter").addEventListener("input", applyFilter);
+    $("c-csv").addEventListener("click", downloadCsv);
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => { if (lastTimeline && !$("timeline").hidden) drawChart(lastTimeline); }, 150);
+    });
     $("copy").addEventListener("click", copyLink);
     $("error-close").addEventListener("click", clearError);
     $("news-form").addEventListener("submit", checkNews);
