@@ -160,6 +160,28 @@ def test_de_minimis(engine: Engine) -> None:
     assert engine.de_minimis("DE", date(2025, 9, 1), 500).eligible is False
 
 
+def test_de_minimis_holds_on_every_rules_first_and_last_day(engine: Engine) -> None:
+    """de_minimis.csv writes the last day in force: the answer must not flip on that day."""
+    from datetime import timedelta
+
+    from tariffstack.legal import load_de_minimis
+
+    rules = load_de_minimis()
+    named = {c for r in rules if r.countries for c in r.countries}
+    checked = 0
+    for r in rules:
+        origin = sorted(r.countries)[0] if r.countries else next(c for c in ("DE", "JP", "BR") if c not in named)
+        for day in (r.effective, r.last):
+            if day is None or not engine.model.first_date <= day <= engine.model.last_date:
+                continue
+            got = engine.de_minimis(origin, day, 100)
+            assert got.eligible is r.eligible and got.source == r.citation, (r.id, day)
+            checked += 1
+        if r.last is not None and r.last + timedelta(days=1) <= engine.model.last_date:
+            assert engine.de_minimis(origin, r.last + timedelta(days=1), 100).source != r.citation, r.id
+    assert checked >= 10
+
+
 def test_search_ranks_smartphones_first(engine: Engine) -> None:
     hits = engine.search("smartphones", limit=5)
     assert hits and hits[0].hts == "8517.13.00.00"

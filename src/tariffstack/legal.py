@@ -151,10 +151,12 @@ def load_events() -> list[LegalEvent]:
 
 @dataclass(frozen=True, slots=True)
 class DeMinimisRule:
+    """One period of the de minimis law for some origins, from its first to its last day in force."""
+
     id: str
     countries: frozenset[str] | None
     effective: date
-    end: date | None
+    last: date | None               # last day in force (inclusive), as de_minimis.csv writes it
     eligible: bool
     threshold_usd: float
     citation: str
@@ -164,7 +166,7 @@ class DeMinimisRule:
         return (
             (self.countries is None or origin in self.countries)
             and self.effective <= day
-            and (self.end is None or day < self.end)
+            and (self.last is None or day <= self.last)
         )
 
 
@@ -179,7 +181,7 @@ def load_de_minimis() -> list[DeMinimisRule]:
         out.append(
             DeMinimisRule(
                 id=row["id"], countries=_countries(row.get("countries", "")), effective=eff,
-                end=_date(row.get("end", ""), "end"),
+                last=_date(row.get("last", ""), "last"),
                 eligible=(row.get("eligible") or "").strip().lower() in ("1", "true", "yes"),
                 threshold_usd=float(thr) if thr else 800.0,
                 citation=row.get("citation", ""), summary=row.get("summary", ""),
