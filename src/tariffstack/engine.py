@@ -9,6 +9,7 @@ to the text that imposes or removes it.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,7 @@ class _Ctx:
     blocked: dict[str, str] = field(default_factory=dict)   # heading -> the heading that excepted it
     measures: list[Measure] | None = None   # the measures that can apply (None: all in force)
     headings: frozenset[str] | None = None  # their headings: an exception outside them cannot apply
+    imposing: dict[str, list[str]] = field(default_factory=dict)  # layer -> headings imposing it here
 
 
 _NO_LINE = Line("", "", 0, "", (), (), "", "", "", "", ())  # conditions never read the line
@@ -95,6 +97,9 @@ class Engine:
         self._active_cache: dict[date, list[Measure]] = {}
         self._by_heading: dict[date, dict[str, Measure]] = {}
         self._rules: dict[tuple[str, date], list[StackingRule]] = {}
+        # every heading version starts and ends on a boundary: between two, the same versions hold
+        self._versions_change = sorted({v.start for vs in model.measures.values() for v in vs}
+                                       | {v.end for vs in model.measures.values() for v in vs if v.end})
 
     @classmethod
     def load(cls, data_dir: Path | None = None, home: Path | None = None, *, progress: object | None = None) -> Engine:
@@ -152,8 +157,15 @@ class Engine:
         raise UnknownProduct(f"unknown HTS code {dotted(d)}{hint}")
 
     # ---- the stack ------------------------------------------------------------------------
+    def _span(self, day: date) -> date:
+        """The first day of the span of days on which the same heading versions are in force."""
+        k = bisect.bisect_right(self._versions_change, day)
+        return self._versions_change[k - 1] if k else day
+
     def active(self, day: date) -> list[Measure]:
-        found = self._active_cache.get(day)
+        """The heading versions in force on a day (cached per span of identical days)."""
+        key = self._span(day)
+        found = self._active_cache.get(key)
         if found is None:
             found = []
             for h in self.model.measures:
@@ -163,13 +175,13 @@ class Engine:
             if len(self._active_cache) > 512:
                 self._active_cache.clear()
                 self._by_heading.clear()
-            self._active_cache[day] = found
-            self._by_heading[day] = {m.heading: m for m in found}
+            self._active_cache[key] = found
+            self._by_heading[key] = {m.heading: m for m in found}
         return found
 
     def on(self, heading: str, day: date) -> Measure | None:
         """The version of a heading in force on a day (``Model.measure_on``, cached per day)."""
-        found = self._by_heading.get(day)
+        found = self._by_heading.get(self._span(day))
         if found is None:  # not built yet, or cleared by another thread meanwhile
             found = {m.heading: m for m in self.active(day)}
         return found.get(heading)
@@ -402,10 +414,13 @@ class Engine:
                 m.by_footnote and m.heading in ctx.line.see)
         if s.startswith("layer:"):
             layer = s.split(":", 1)[1]
-            return any(
-                o.layer == layer and o.imposes and o.heading != m.heading and self._applies(o, ctx)
-                for o in (self.active(ctx.day) if ctx.measures is None else ctx.measures)
-            )
+            found = ctx.imposing.get(layer)
+            if found is None:  # once per query: many headings are scoped "the goods that pay layer X"
+                ctx.imposing[layer] = found = []
+                found.extend(
+                    o.heading for o in (self.active(ctx.day) if ctx.measures is None else ctx.measures)
+                    if o.layer == layer and o.imposes and not o.scope.startswith("layer:") and self._applies(o, ctx))
+            return any(h != m.heading for h in found)
         return False
 
     def inert(self, m: Measure, inputs: Inputs, day: date) -> bool:
