@@ -9,6 +9,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -279,3 +285,52 @@ def test_interrupted_build_keeps_the_previous_store(built: tuple[Path, panel.Bui
 def test_missing_store_says_how_to_build(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="tariffstack build"):
         Panel.open(tmp_path)
+
+
+def _copy_home(src: Path, dest: Path) -> Path:
+    """A home of its own (model cache and panel), so faults here touch no other test's store."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+def test_two_builds_at_once_wait_for_each_other(built: tuple[Path, panel.BuildReport], engine: Engine,
+                                                tmp_path: Path) -> None:
+    home = _copy_home(built[0], tmp_path / "home")
+    lock = home / ".build.lock"
+    lock.unlink(missing_ok=True)
+    waited: list[str] = []
+    first: list[panel.BuildReport] = []
+    worker = threading.Thread(target=lambda: first.append(panel.build(engine, home, full=True)))
+    worker.start()
+    while not (lock.exists() and lock.read_text() == f"pid {os.getpid()}"):  # the first holds the lock
+        assert worker.is_alive(), "the first build ended before it took the lock"
+        time.sleep(0.01)
+    second = panel.build(engine, home, on_wait=waited.append)
+    worker.join()
+    assert first and first[0].mode == "full"
+    assert waited == [f"pid {os.getpid()}"]  # it was told who held the home, and waited
+    assert second.mode == "up-to-date"  # then found the first one's store
+    assert len(list(home.glob("panel-*"))) <= 2  # the new store and the one before it
+    Panel.open(home).point("8517.13.0000", "CN", "2025-05-02")
+
+
+def test_a_killed_build_leaves_the_store_answering(built: tuple[Path, panel.BuildReport], hts_dir: Path,
+                                                   tmp_path: Path) -> None:
+    """kill -9 in the middle of `tariffstack build --full`: the old store answers exactly as before."""
+    home = _copy_home(built[0], tmp_path / "home")
+    before = Panel.open(home).point("7208.51.0030", "GB", "2025-06-10")
+    env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "tariffstack.cli", "build", "--full"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # kill it while it computes intervals, well before the swap
+        if "computing intervals" in line and "/" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(0.1)
+    assert Panel.open(home).point("7208.51.0030", "GB", "2025-06-10") == before
+    assert not any(p.name.startswith(".panel-link") for p in home.iterdir())
+    again = subprocess.run([sys.executable, "-m", "tariffstack.cli", "build"], env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0 and "up-to-date" in again.stderr  # the lock died with the killed build

@@ -480,7 +480,9 @@ def build(state: State, full: bool) -> None:
         def progress(day: str, done: int, total: int) -> None:
             intervals.update(f"at {day}", done, total)
 
-        report = build_panel(engine, state.home, full=full, progress=progress)
+        report = build_panel(engine, state.home, full=full, progress=progress,
+                             on_wait=lambda who: err.print(f"waiting: another build is running in {state.home} ({who})",
+                                                           soft_wrap=True))
     since = f" from {report.since}" if report.since else ""
     err.print(f"panel {report.mode}{since}: {report.intervals} intervals, {report.evaluations:,} stacks evaluated, "
               f"{report.rows['products']:,} product rows, {report.rows['regimes']:,} regime rows "

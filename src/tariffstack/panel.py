@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from . import __version__, countries
 from .engine import Engine, Inputs, parse_date, parse_hts
 from .errors import BadInput, DataError, DateOutOfRange, UnknownProduct
-from .files import atomic_path
+from .files import atomic_path, exclusive
 from .law.registry import law_fingerprint
 from .measures import Measure
 from .models import LAYER_ORDER, Layer
@@ -456,8 +456,17 @@ class BuildReport:
     path: Path
 
 
-def build(engine: Engine, home: Path, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
-    """Build or update the panel store in ``home``; the previous store stays until the swap."""
+def build(engine: Engine, home: Path, *, full: bool = False, progress: Progress | None = None,
+          on_wait: Callable[[str], None] | None = None) -> BuildReport:
+    """Build or update the panel store in ``home``; the previous store stays until the swap.
+
+    One build at a time per home: a second one waits for the first, then finds the store up
+    to date (or updates it from what the first one built)."""
+    with exclusive(home / ".build.lock", on_wait):
+        return _build(engine, home, full=full, progress=progress)
+
+
+def _build(engine: Engine, home: Path, *, full: bool, progress: Progress | None) -> BuildReport:
     t0 = time.perf_counter()
     hashes = interval_hashes(engine)
     link = store_path(home)
@@ -534,16 +543,19 @@ def _write_store(home: Path, tables: dict[str, pa.Table], meta: dict[str, Any],
         with (folder / MEMO).open("wb") as fh:
             pickle.dump(memo, fh, protocol=pickle.HIGHEST_PROTOCOL)
         (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        link = store_path(home)
+        previous = link.resolve() if link.is_symlink() else None
         tmp_link = home / f".panel-link-{os.getpid()}"
         tmp_link.unlink(missing_ok=True)
         tmp_link.symlink_to(folder.name)
-        os.replace(tmp_link, store_path(home))
+        os.replace(tmp_link, link)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    # the previous store, and any folder an interrupted build left, are no longer linked
+    # folders an interrupted build left, and stores older than the previous one, are not linked;
+    # the previous store stays one build longer for a server that opened it before the swap
     for stale in home.glob("panel-*"):
-        if stale.is_dir() and stale != folder:
+        if stale.is_dir() and stale not in (folder, previous):
             shutil.rmtree(stale, ignore_errors=True)
 
 
