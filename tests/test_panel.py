@@ -282,6 +282,26 @@ def test_interrupted_build_keeps_the_previous_store(built: tuple[Path, panel.Bui
     Panel.open(home).point("8517.13.0000", "CN", "2025-05-02")
 
 
+def test_a_full_disk_during_build_is_one_clear_error(built: tuple[Path, panel.BuildReport], engine: Engine,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    home = _copy_home(built[0], tmp_path / "home")
+    before = sorted(p.name for p in home.glob("panel-*"))
+    written = {"n": 0}
+
+    def fill_up(*_a: object, **_k: object) -> None:
+        written["n"] += 1
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(panel.pq, "write_table", fill_up)
+    with pytest.raises(DataError, match="No space left on device.*previous store"):
+        panel.build(engine, home, full=True)
+    assert written["n"] == 1 and sorted(p.name for p in home.glob("panel-*")) == before
+    monkeypatch.undo()
+    Panel.open(home).point("8517.13.0000", "CN", "2025-05-02")
+
+
 def test_missing_store_says_how_to_build(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="tariffstack build"):
         Panel.open(tmp_path)

@@ -549,6 +549,10 @@ def _write_store(home: Path, tables: dict[str, pa.Table], meta: dict[str, Any],
         tmp_link.unlink(missing_ok=True)
         tmp_link.symlink_to(folder.name)
         os.replace(tmp_link, link)
+    except OSError as exc:  # a full disk, a read-only home: say so; the previous store answers
+        shutil.rmtree(folder, ignore_errors=True)
+        raise DataError(f"cannot write the rate panel in {home}: {exc.strerror or exc}; "
+                        "the previous store (if any) still answers") from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
