@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 EXE = [sys.executable, "-m", "tariffstack.cli"]
 
@@ -230,3 +232,32 @@ def test_export_date_and_series(run_panel, tmp_path: Path) -> None:  # type: ign
     assert bad.returncode == 2 and "does not exist" in bad.stderr
     both = run_panel("export", "--date", "2025-05-02", "--series", "-o", str(tmp_path / "y.csv"))
     assert both.returncode == 2 and "either --date" in both.stderr
+
+
+VALID_ROWS = ["8517.13.0000,CN,2025-05-02", "7208.51.0030,GB,2025-06-10", "9503.00.0073,\"China\",2025-04-12"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(VALID_ROWS).map(str.encode),
+                          st.binary(max_size=120).filter(lambda b: b"\n" not in b)), max_size=25),
+       st.sampled_from([b"\n", b"\r\n"]), st.booleans())
+def test_batch_reader_keeps_good_lines_whatever_the_junk(lines: list[bytes], eol: bytes, bom: bool) -> None:
+    """Any bytes on any line: the reader never raises, each valid line comes back whole with its
+    number, and every other line is either a row (left to the engine to judge) or its reason."""
+    import tempfile
+
+    from tariffstack.cli import _batch_rows
+
+    head = (b"\xef\xbb\xbf" if bom else b"") + b"hts10,origin,entry_date" + eol
+    with tempfile.TemporaryDirectory() as folder:
+        f = Path(folder) / "q.csv"
+        f.write_bytes(head + eol.join(lines) + (eol if lines else b""))
+        got = dict(_batch_rows(f))
+    for n, raw in enumerate(lines, start=2):
+        text = raw.decode() if raw in {r.encode() for r in VALID_ROWS} else None
+        if text is not None:
+            row = got[n]
+            assert isinstance(row, dict) and row["entry_date"] and row["hts10"] == text.split(",")[0]
+        elif n in got and isinstance(got[n], str):
+            assert got[n].startswith(f"line {n}: ")
+    assert set(got) <= set(range(2, len(lines) + 2))
