@@ -1,0 +1,1 @@
+"""Statistics over the rate panel: import weights and effective (import-weighted) tariff rates."""
