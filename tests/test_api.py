@@ -96,6 +96,8 @@ def test_health_and_revisions(client: TestClient) -> None:
     h = client.get("/api/health")
     assert h.status_code == 200 and h.json()["status"] == "ok"
     assert h.json()["revisions"] == 44 and h.headers["cache-control"] == "no-store"
+    last = date.fromisoformat(h.json()["coverage"]["last"])
+    assert h.json()["data_age_days"] == (date.today() - last).days  # the page says how old the law is
     r = client.get("/api/revisions").json()
     assert len(r["revisions"]) == 44 and r["revisions"][0]["revision"] == "2025 basic"
     assert r["coverage"]["first"] == "2025-01-01"

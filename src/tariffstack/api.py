@@ -182,6 +182,7 @@ class HealthOut(_Out):
     revisions: int
     newest_revision: str
     coverage: Coverage
+    data_age_days: int = Field(description="Days from the last date the law on file covers to today")
 
 
 class SearchHitOut(_Out):
@@ -929,6 +930,7 @@ def create_app(engine: Engine | None = None, *, data_dir: Path | None = None,
             "status": "ok", "version": __version__, "revisions": len(m.revisions),
             "newest_revision": m.revisions[-1].name,
             "coverage": {"first": m.first_date.isoformat(), "last": m.last_date.isoformat()},
+            "data_age_days": (date.today() - m.last_date).days,
         }, headers={"Cache-Control": "no-store"})
 
     @app.get("/api/search", tags=["products"], response_model=SearchOut, responses=ERRORS)

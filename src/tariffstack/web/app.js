@@ -673,7 +673,8 @@
     try {
       const [health, cs] = await Promise.all([api("/api/health"), api("/api/countries")]);
       coverage = health.coverage;
-      $("coverage").textContent = `HTS ${health.newest_revision}; dates ${coverage.first} to ${coverage.last}`;
+      const age = health.data_age_days > 0 ? ` (${health.data_age_days} days old: later dates need a newer revision)` : "";
+      $("coverage").textContent = `HTS ${health.newest_revision}; dates ${coverage.first} to ${coverage.last}${age}`;
       for (const id of ["date", "news-date"]) { $(id).min = coverage.first; $(id).max = coverage.last; }
       const sorted = cs.countries.slice().sort((a, b) => a.name.localeCompare(b.name));
       for (const c of sorted) names.set(c.iso2, c.name);
