@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
+from tariffstack.api import create_app
 from tariffstack.engine import Engine
+
+with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinned) works
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
 
 SHARED = Path(os.environ.get("TARIFFSTACK_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
@@ -42,3 +50,15 @@ def panel_home(engine: Engine, session_home: Path) -> tuple[Path, object]:
     from tariffstack import panel
 
     return session_home, panel.build(engine, session_home)
+
+
+@pytest.fixture(scope="module")
+def app(engine: Engine, hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The API over the session engine and an empty home: no panel store, so /api/diff is 503."""
+    return create_app(engine, data_dir=hts_dir, home=tmp_path_factory.mktemp("apihome"))
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c

@@ -35,18 +35,6 @@ with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinne
 NEWS_000 = "news/000_9185287dd3d82ad3.txt"
 
 
-@pytest.fixture(scope="module")
-def app(engine: Engine, hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    # an empty home: no panel store was built, so /api/diff must answer 503
-    return create_app(engine, data_dir=hts_dir, home=tmp_path_factory.mktemp("apihome"))
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
 class LiveServer:
     """uvicorn in a daemon thread on a free loopback port (shared with the browser tests)."""
 

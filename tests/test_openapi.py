@@ -9,12 +9,10 @@ schema the document declares for that path, method, status and content type.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 
@@ -73,17 +71,6 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any], int]] = [
      {"content": b"<a/>", "headers": {"Content-Type": "application/xml"}}, 415),
     ("post", "/api/check-news", "/api/check-news", {}, {"json": {"text": 3}}, 422),
 ]
-
-
-@pytest.fixture(scope="module")
-def app(engine: Engine, hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return create_app(engine, data_dir=hts_dir, home=tmp_path_factory.mktemp("oahome"))
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

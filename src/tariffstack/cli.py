@@ -30,7 +30,7 @@ from rich.text import Text
 from .config import default_data_dir, default_home
 from .engine import Engine, Inputs, parse_date
 from .errors import BadInput, TariffstackError
-from .models import RateResult, SearchHit
+from .models import Layer, RateResult, SearchHit
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_BATCH_LINE = 10_000
@@ -110,11 +110,8 @@ def _render(res: RateResult, explain: bool = False) -> None:
     out.print(f"{res.origin_name} ({res.origin}), entered {res.entry_date.isoformat()}, HTS {res.revision}")
     rows = [("layer", "rate", "heading", "since", "why")]
     for x in res.layers:
-        rate = "exempt" if x.exempt else (f"{x.rate_pct:g}%" if x.rate_pct is not None else "")
-        if x.specific:
-            rate = f"{rate} + {x.specific}" if rate else x.specific
         since = x.in_force_since or x.effective_from
-        rows.append((x.layer, rate, x.heading or "", since.isoformat() if since else "",
+        rows.append((x.layer, _rate_text(x), x.heading or "", since.isoformat() if since else "",
                      (x.summary or x.reason) + (f" [{x.applies_to}]" if x.applies_to else "")))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     room = max(20, out.width - sum(widths) - 4)
@@ -256,13 +253,18 @@ BATCH_COLUMNS = ("line", "hts10", "origin", "entry_date", "revision", "total_pct
                  "specific", "layers", "not_evaluated", "error")
 
 
+def _rate_text(x: Layer) -> str:
+    """A layer's rate as people read it: "25%", "exempt", "2.2¢/kg" or "6.4% + 2.2¢/kg"."""
+    rate = "exempt" if x.exempt else (f"{x.rate_pct:g}%" if x.rate_pct is not None else "")
+    if x.specific:
+        rate = f"{rate} + {x.specific}" if rate else x.specific
+    return rate
+
+
 def _batch_csv_row(n: int, res: RateResult) -> dict[str, Any]:
     """One answer as a flat CSV row: totals, then the layers as "layer rate heading" items."""
-    def item(x: Any) -> str:
-        rate = "exempt" if x.exempt else (f"{x.rate_pct:g}%" if x.rate_pct is not None else "")
-        if x.specific:
-            rate = f"{rate} + {x.specific}" if rate else x.specific
-        return f"{x.layer} {rate} {x.heading or ''}".strip()
+    def item(x: Layer) -> str:
+        return f"{x.layer} {_rate_text(x)} {x.heading or ''}".strip()
 
     return {
         "line": n, "hts10": res.hts10, "origin": res.origin, "entry_date": res.entry_date.isoformat(),

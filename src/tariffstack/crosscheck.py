@@ -744,9 +744,9 @@ def run(engine: Engine, panel: Panel, peer_dir: Path, *, revisions: Iterable[str
     job = _Run(engine, panel)
     results = [job.revision(r, files[r], when) for r in dict.fromkeys(wanted)]
     clusters = job.clusters(verdict_rows)
-    for res, (method_only, explained) in ((r, explained_pairs(job.db).get(r.choice.revision, (0, 0)))
-                                          for r in results):
-        res.method_only, res.explained = method_only, explained
+    counts = explained_pairs(job.db)
+    for res in results:
+        res.method_only, res.explained = counts.get(res.choice.revision, (0, 0))
     job.db.close()
     built = panel.meta.get("built")
     return Report(peer_dir, results, clusters, seconds=time.perf_counter() - t0,

@@ -97,9 +97,8 @@ class Engine:
         self._active_cache: dict[date, list[Measure]] = {}
         self._by_heading: dict[date, dict[str, Measure]] = {}
         self._rules: dict[tuple[str, date], list[StackingRule]] = {}
-        # every heading version starts and ends on a boundary: between two, the same versions hold
-        self._versions_change = sorted({v.start for vs in model.measures.values() for v in vs}
-                                       | {v.end for vs in model.measures.values() for v in vs if v.end})
+        # between two boundaries (every version start and end, among others) the same versions hold
+        self._versions_change = model.boundaries()
 
     @classmethod
     def load(cls, data_dir: Path | None = None, home: Path | None = None, *, progress: object | None = None) -> Engine:
@@ -160,7 +159,7 @@ class Engine:
     def _span(self, day: date) -> date:
         """The first day of the span of days on which the same heading versions are in force."""
         k = bisect.bisect_right(self._versions_change, day)
-        return self._versions_change[k - 1] if k else day
+        return self._versions_change[k - 1] if k and day <= self.model.last_date else day
 
     def active(self, day: date) -> list[Measure]:
         """The heading versions in force on a day (cached per span of identical days)."""
