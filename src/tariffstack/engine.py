@@ -31,7 +31,7 @@ HTS_INPUT_RE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
 SUM_LAYERS_MAX: frozenset[LayerName] = frozenset({"s232"})
 
 
-USMCA_PARTNERS = frozenset({"CA", "MX"})
+USMCA_PARTNERS = countries.GROUPS["USMCA"] - {"US"}  # the partners whose goods can claim it
 
 
 @dataclass(frozen=True, slots=True)
