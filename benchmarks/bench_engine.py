@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tariffstack.config import default_data_dir
-from tariffstack.engine import Engine
-from tariffstack.store import build_model
+from tariffstack.engine.us import Engine
+from tariffstack.law.store import build_model
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ TARGET_P99_MS = 20.0
 # ---- the server ---------------------------------------------------------------------------------
 
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, int]:
-    cmd = [sys.executable, "-m", "tariffstack.cli"]
+    cmd = [sys.executable, "-m", "tariffstack.surfaces.cli"]
     if args.data_dir:
         cmd += ["--data-dir", str(args.data_dir)]
     if args.home:

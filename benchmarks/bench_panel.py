@@ -27,12 +27,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from tariffstack import countries
 from tariffstack.config import default_data_dir
-from tariffstack.engine import Engine
-from tariffstack.panel import Panel
+from tariffstack.engine.us import Engine
+from tariffstack.law import countries
+from tariffstack.panel.core import Panel
 
-CLI = [sys.executable, "-m", "tariffstack.cli"]
+CLI = [sys.executable, "-m", "tariffstack.surfaces.cli"]
 
 
 def run_build(data_dir: Path, home: Path) -> tuple[float, float]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from tariffstack.api import create_app
-from tariffstack.engine import Engine
+from tariffstack.engine.us import Engine
+from tariffstack.surfaces.api import create_app
 
 with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinned) works
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -47,7 +47,7 @@ def engine(hts_dir: Path, session_home: Path) -> Engine:
 @pytest.fixture(scope="session")
 def panel_home(engine: Engine, session_home: Path) -> tuple[Path, object]:
     """The rate panel built once per run (about 25 s) in the session home: (home, BuildReport)."""
-    from tariffstack import panel
+    from tariffstack.panel import core as panel
 
     return session_home, panel.build(engine, session_home)
 

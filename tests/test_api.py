@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from tariffstack.engine.us import Engine, Inputs
 from tariffstack import news
-from tariffstack.api import MAX_QUERY_STRING, bind, create_app, make_server
-from tariffstack.engine import Engine, Inputs
+from tariffstack.surfaces.api import MAX_QUERY_STRING, bind, create_app, make_server
 
 with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinned) works
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -463,7 +463,7 @@ def test_malformed_http_does_not_kill_the_server(live: LiveServer) -> None:
 
 def test_serve_command_prints_the_url(hts_dir: Path, session_home: Path, engine: Engine) -> None:
     env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(session_home)}
-    proc = subprocess.Popen([sys.executable, "-m", "tariffstack.cli", "serve", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "tariffstack.surfaces.cli", "serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from test_api import NEWS_000, LiveServer
 
-from tariffstack.api import create_app
-from tariffstack.engine import Engine
+from tariffstack.engine.us import Engine
+from tariffstack.surfaces.api import create_app
 
 CHROMIUM = Path(os.environ.get("TARIFFSTACK_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tariffstack.changes import (
+from tariffstack.errors import DataError
+from tariffstack.sources.changes import (
     ChangeEntry,
     ChangeRecord,
     canonical_code,
@@ -18,7 +19,6 @@ from tariffstack.changes import (
     load_change_records,
     parse_change_record,
 )
-from tariffstack.errors import DataError
 
 # Entry counts per file, cross-checked against a grep of rows with an effective-date cell
 # (plus the dateless "Statistical Annex" rows of 2026 rev 5 (2) and rev 8 (1)).

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tariffstack.china import ChinaTariffs, general_level
 from tariffstack.errors import BadInput, DataError, DateOutOfRange
+from tariffstack.sources.china import ChinaTariffs, general_level
 
 D = dt.date
 N4, N5, N6, N7 = (f"税委会公告2025年第{i}号" for i in (4, 5, 6, 7))

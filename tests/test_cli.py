@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-EXE = [sys.executable, "-m", "tariffstack.cli"]
+EXE = [sys.executable, "-m", "tariffstack.surfaces.cli"]
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +246,7 @@ def test_batch_reader_keeps_good_lines_whatever_the_junk(lines: list[bytes], eol
     number, and every other line is either a row (left to the engine to judge) or its reason."""
     import tempfile
 
-    from tariffstack.cli import _batch_rows
+    from tariffstack.surfaces.cli.rate import _batch_rows
 
     head = (b"\xef\xbb\xbf" if bom else b"") + b"hts10,origin,entry_date" + eol
     with tempfile.TemporaryDirectory() as folder:

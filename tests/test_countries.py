@@ -11,8 +11,8 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from tariffstack.countries import GROUPS, Country, all_countries, find_in_text, get, resolve
 from tariffstack.errors import BadInput, UnknownCountry
+from tariffstack.law.countries import GROUPS, Country, all_countries, find_in_text, get, resolve
 
 # --- the table ---------------------------------------------------------------------------------
 

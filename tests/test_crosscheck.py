@@ -24,11 +24,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from tariffstack import countries
-from tariffstack import crosscheck as xc
-from tariffstack.engine import Engine
+from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput, DataError
-from tariffstack.panel import Panel
+from tariffstack.law import countries
+from tariffstack.panel.core import Panel
+from tariffstack.stats import crosscheck as xc
 
 FIXTURE = Path(__file__).parent / "fixtures" / "crosscheck" / "yale_rev_18.csv"
 BY_CENSUS = {c.census_code: c.iso2 for c in countries.all_countries() if c.census_code}
@@ -300,7 +300,7 @@ def test_real_revision_report(engine: Engine, pan: Panel, shared_dir: Path, tmp_
 def test_cli_errors_are_one_line(hts_dir: Path, panel_home: tuple[Path, object], tmp_path: Path) -> None:
     env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(panel_home[0])}
     bad = _gz(tmp_path / "peer", "rev_18", "hts10,country\n0101210010,1220\n")
-    p = subprocess.run([sys.executable, "-m", "tariffstack.cli", "crosscheck", "--peer-dir", str(bad.parent)],
+    p = subprocess.run([sys.executable, "-m", "tariffstack.surfaces.cli", "crosscheck", "--peer-dir", str(bad.parent)],
                        capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 3, p.stderr
     assert "lacks column(s)" in p.stderr and "Traceback" not in p.stderr

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tariffstack.cli import cli
 from tariffstack.errors import DataError
-from tariffstack.panel import ADD_LAYERS, Panel
+from tariffstack.panel.core import ADD_LAYERS, Panel
 from tariffstack.stats import weights as wmod
 from tariffstack.stats.effective import Effective, compute
+from tariffstack.surfaces.cli import cli
 
 
 @pytest.fixture(scope="module")

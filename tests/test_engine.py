@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tariffstack.engine import Engine, Inputs
+from tariffstack.engine.us import Engine, Inputs
 from tariffstack.errors import BadInput, DateOutOfRange, UnknownCountry, UnknownProduct
 from tariffstack.models import RateResult
 
@@ -164,7 +164,7 @@ def test_de_minimis_holds_on_every_rules_first_and_last_day(engine: Engine) -> N
     """de_minimis.csv writes the last day in force: the answer must not flip on that day."""
     from datetime import timedelta
 
-    from tariffstack.legal import load_de_minimis
+    from tariffstack.law.events import load_de_minimis
 
     rules = load_de_minimis()
     named = {c for r in rules if r.countries for c in r.countries}

@@ -24,9 +24,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import pytest
 
-from tariffstack import fetch
 from tariffstack.errors import DataError, FetchError
-from tariffstack.fetch import FetchResult, fetch_mirror, fetch_usitc, verify_archives
+from tariffstack.sources import fetch
+from tariffstack.sources.fetch import FetchResult, fetch_mirror, fetch_usitc, verify_archives
 
 # A few revisions keep the tests fast; 2026 rev 10 has no change record in the shared data.
 PICKED = ("2025 basic", "2025 rev 1", "2026 rev 10")
@@ -239,8 +239,8 @@ def test_mirror_brings_the_notes_and_any_folder_name_builds(
     server: Running, tmp_path: Path, shared_dir: Path
 ) -> None:
     """A folder made by fetch --mirror, whatever its name, has the notes the build needs."""
-    from tariffstack.schedule import load_revisions, read_records
-    from tariffstack.store import build_model
+    from tariffstack.law.store import build_model
+    from tariffstack.sources.schedule import load_revisions, read_records
 
     dest = tmp_path / "tariff-data"
     server.state.revisions = ("2026 rev 6",)
@@ -400,12 +400,12 @@ def test_mirror_without_revisions_csv(server: Running, tmp_path: Path) -> None:
 def test_mirror_path_outside_data_folder_is_refused(server: Running, tmp_path: Path) -> None:
     server.state.csv_override = (
         "revision,json,change_record,published,sha256\n"
-        f"2025 basic,hts/../../evil.json.gz,,2025-01-01,{'0' * 64}\n"
-        "2025 rev 1,,,,\n"
+        f"2027 basic,hts/../../evil.json.gz,,2027-01-01,{'0' * 64}\n"
+        "2027 rev 1,,,,\n"
     )
     result = fetch_mirror(server.url, tmp_path / "hts")
     assert "outside the data folder" in result.failed[0][1]
-    assert result.failed[1] == ("REVISIONS.csv row '2025 rev 1'", "no JSON file listed")
+    assert result.failed[1] == ("REVISIONS.csv row '2027 rev 1'", "no JSON file listed")
     assert not (tmp_path / "evil.json.gz").exists()
 
 

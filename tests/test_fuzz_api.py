@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from test_api import LiveServer
 
-from tariffstack.api import create_app
-from tariffstack.engine import Engine
+from tariffstack.engine.us import Engine
+from tariffstack.surfaces.api import create_app
 
 MAX_EXAMPLES = int(os.environ.get("TARIFFSTACK_FUZZ_EXAMPLES", "12"))
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from tariffstack.china import ChinaTariffs
 from tariffstack.errors import BadInput, DateOutOfRange, UnknownProduct
 from tariffstack.models import DeMinimis, Layer, RateResult, SearchHit
 from tariffstack.news import (
@@ -34,6 +33,7 @@ from tariffstack.news import (
     read_article_file,
     render_claims,
 )
+from tariffstack.sources.china import ChinaTariffs
 
 D = dt.date
 FIXTURES = Path(__file__).parent / "fixtures" / "news"
@@ -650,7 +650,7 @@ def test_text_without_claims_gives_empty_result(engine: FakeEngine, china: China
 @pytest.fixture(scope="module")
 def real_engine(hts_dir: Path, session_home: Path) -> EngineLike:
     """The real engine from the session's compiled model (this module's ``engine`` is a fake)."""
-    from tariffstack.engine import Engine
+    from tariffstack.engine.us import Engine
 
     return Engine.load(hts_dir, session_home)
 

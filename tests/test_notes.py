@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tariffstack.errors import BadInput, DataError
-from tariffstack.notes import NotesIndex, NoteSubdivision, parse_ref
+from tariffstack.sources.notes import NotesIndex, NoteSubdivision, parse_ref
 
 NOTES_FILE = "notes/chapter99_2026_rev_6.txt"
 

@@ -16,8 +16,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 
-from tariffstack.api import create_app
-from tariffstack.engine import Engine
+from tariffstack.engine.us import Engine
+from tariffstack.surfaces.api import create_app
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")

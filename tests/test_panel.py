@@ -25,11 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tariffstack import countries, panel
-from tariffstack.engine import Engine
+from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput, DataError, DateOutOfRange, UnknownCountry, UnknownProduct
-from tariffstack.panel import Panel
-from tariffstack.store import build_model
+from tariffstack.law import countries
+from tariffstack.law.store import build_model
+from tariffstack.panel import core as panel
+from tariffstack.panel.core import Panel
 
 
 @pytest.fixture(scope="module")
@@ -340,7 +341,7 @@ def test_a_killed_build_leaves_the_store_answering(built: tuple[Path, panel.Buil
     home = _copy_home(built[0], tmp_path / "home")
     before = Panel.open(home).point("7208.51.0030", "GB", "2025-06-10")
     env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "tariffstack.cli", "build", "--full"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tariffstack.surfaces.cli", "build", "--full"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     for line in proc.stderr:  # kill it while it computes intervals, well before the swap
@@ -351,6 +352,6 @@ def test_a_killed_build_leaves_the_store_answering(built: tuple[Path, panel.Buil
     time.sleep(0.1)
     assert Panel.open(home).point("7208.51.0030", "GB", "2025-06-10") == before
     assert not any(p.name.startswith(".panel-link") for p in home.iterdir())
-    again = subprocess.run([sys.executable, "-m", "tariffstack.cli", "build"], env=env, capture_output=True,
+    again = subprocess.run([sys.executable, "-m", "tariffstack.surfaces.cli", "build"], env=env, capture_output=True,
                            text=True, timeout=600)
     assert again.returncode == 0 and "up-to-date" in again.stderr  # the lock died with the killed build

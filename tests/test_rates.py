@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tariffstack.rates import (
+from tariffstack.law.rates import (
     AdditionalDuty,
     Rate,
     SpecificPart,

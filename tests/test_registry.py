@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tariffstack.engine import Engine, Inputs
+from tariffstack.engine.us import Engine, Inputs
 from tariffstack.errors import DataError
 from tariffstack.law import apply as law_apply
 from tariffstack.law import ledger

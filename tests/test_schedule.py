@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tariffstack.errors import DataError
-from tariffstack.schedule import (
+from tariffstack.sources.schedule import (
     Interner,
     TextCleaner,
     load_revisions,

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tariffstack.cli import cli
-from tariffstack.engine import Engine
+from tariffstack.engine.search import SearchIndex, is_generic, load_synonyms, parse_synonyms
+from tariffstack.engine.us import Engine
 from tariffstack.errors import DataError
 from tariffstack.models import SearchHit
-from tariffstack.search import SearchIndex, is_generic, load_synonyms, parse_synonyms
+from tariffstack.surfaces.cli import cli
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BadInput
+from tariffstack.errors import BadInput
 
 
 def _umask() -> int:

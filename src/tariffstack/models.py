@@ -142,3 +142,80 @@ class SearchHit:
         return {"hts": self.hts, "description": self.description, "short": self.short or self.description,
                 "heading": self.heading, "general": self.general, "path": list(self.path),
                 "score": self.score}
+
+
+# ---- China's duties on U.S. goods (engine/cn.py) ----------------------------------------------
+# A sibling of Layer/RateResult: China's layers are set by tariff notices in Beijing time and by
+# WTO data at HS6, carry a status (official data, reproduced notice text, press report...) and
+# may be uncertain at 8 digits, which the U.S. types have no room for.
+CN_LAYER_TITLES: dict[str, str] = {
+    "base": "applied before the 2025 notices (WTO: MFN + 2018-19 retaliation)",
+    "cn_list": "2025 product lists (No.1 Feb, No.2 Mar)",
+    "cn_all": "all U.S. goods (No.4-No.7, No.10)",
+    "wto_residual": "WTO figure not explained by the notices",
+}
+
+
+def _when_json(v: date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class CnLayer:
+    """One layer of China's duty on a U.S. good, with the notice or data behind it."""
+
+    layer: str                      # "base", "cn_list", "cn_all", "wto_residual"
+    rate_pct: float | None          # ad valorem percent; None when the data have none (NA)
+    notice: str | None              # 税委会 notice number as printed; None for WTO data
+    effective_from: date | None     # Beijing time (a datetime when the notice gives the minute)
+    effective_to: date | None       # first moment no longer in force (exclusive); None = still
+    reason: str
+    source: str | None              # URLs of the public pages, or the data file and row
+    status: str                     # "WTO data", "notice text (reproduced copy)", "press translation", ...
+    applies_to: str | None = None   # e.g. "HS6 average: 2 of 5 lines listed"
+    exempt: bool = False            # recorded but not paid (suspended, in transit)
+    certain: bool = True            # False: an 8-digit line the partial transcriptions cannot place
+    summary: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer, "rate_pct": self.rate_pct, "notice": self.notice,
+            "effective_from": _when_json(self.effective_from), "effective_to": _when_json(self.effective_to),
+            "reason": self.reason, "source": self.source, "status": self.status,
+            "applies_to": self.applies_to, "exempt": self.exempt, "certain": self.certain,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CnRateResult:
+    """China's duty on a U.S.-origin good on a Beijing-time day (or minute), layer by layer."""
+
+    code: str                       # digits as asked (6 or 8, or a U.S. HTS-10 mapped to its HS6)
+    level: str                      # "HS6" (WTO averages) or "HS8" (a Chinese tariff line)
+    hs6: str
+    description: str                # the HS6 description (from the U.S. schedule: HS6 is shared)
+    path: tuple[str, ...]
+    importer: str                   # "CN"
+    origin: str                     # "US"
+    entry_date: date                # Beijing time; a datetime when asked to the minute
+    layers: tuple[CnLayer, ...]
+    total_additional_pct: float | None
+    total_pct: float | None         # None when the WTO data give no base rate (NA)
+    upper_pct: float | None         # total if the uncertain list layers apply (= total when none)
+    follows: str                    # which source the answer follows and why
+    wto: dict[str, Any]             # the WTO HS6 figure on the nearest data date: date, best_avlbl, imports
+    several_lines: str | None = None  # why the HS6 holds several Chinese lines (the WTO figure averages them)
+    notes: tuple[str, ...] = ()
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "level": self.level, "hs6": self.hs6, "description": self.description,
+            "path": list(self.path), "importer": self.importer, "origin": self.origin,
+            "entry_date": self.entry_date.isoformat(), "time_zone": "Asia/Shanghai (Beijing time)",
+            "layers": [x.to_json() for x in self.layers],
+            "total_additional_pct": self.total_additional_pct, "total_pct": self.total_pct,
+            "upper_pct": self.upper_pct, "follows": self.follows, "wto": self.wto,
+            "several_lines": self.several_lines, "notes": list(self.notes), "inputs": self.inputs,
+        }

@@ -9,16 +9,17 @@ whose role contradicts the printed rate or whose note lists no products.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
-from ..errors import DataError
-from ..legal import data_rows
-from ..measures import Family, Measure
-from ..notes import NotesIndex
-from .registry import Record, Registry
+from tariffstack.errors import DataError
+from tariffstack.law.events import LegalEvent, data_rows
+from tariffstack.law.measures import Family, Measure
+from tariffstack.law.rates import parse_additional
+from tariffstack.law.registry import Record, Registry
+from tariffstack.sources.notes import NotesIndex
 
 STAND_IN_NOTES = "chapter 99, 2026 rev 6"
 
@@ -191,3 +192,63 @@ def first_printed(headings_by_rev: Iterable[tuple[str, Mapping[str, object]]]) -
                 out.setdefault(f"{d[:4]}.{d[4:6]}.{d[6:]}", rev)
     return out
 
+
+
+# ---- amending compiled law: further legal events on the read-through versions ------------------
+# Hypothetical events (what-if scenarios) change the law through the same types the build uses:
+# a LegalEvent as in legal_events.csv, a period of a version changed, a heading no revision
+# prints read through a registry Record. Each returns new objects and never changes its input.
+
+def apply_events(measures: Mapping[str, list[Measure]], events: Sequence[LegalEvent]) -> dict[str, list[Measure]]:
+    """The versions as further legal events leave them (``LegalEvent.apply``, as at build time).
+
+    Headings no event touches keep their list object, so callers can tell what changed."""
+    out: dict[str, list[Measure]] = {}
+    for h, versions in measures.items():
+        pieces = list(versions)
+        for e in events:
+            pieces = [q for p in pieces for q in e.apply(p)]
+        changed = len(pieces) != len(versions) or any(a is not b for a, b in zip(pieces, versions, strict=False))
+        out[h] = pieces if changed else versions
+    return out
+
+
+def within(m: Measure, first: date, last: date | None,
+           change: Callable[[Measure], Measure | None]) -> list[Measure]:
+    """The version with its days from ``first`` through ``last`` (inclusive; None: no end) passed
+    through ``change`` (None drops them, as a suspension does); its other days stay as they were."""
+    hi = None if last is None else last + timedelta(days=1)
+    lo = max(m.start, first)
+    end = m.end if hi is None else (hi if m.end is None else min(m.end, hi))
+    if end is not None and end <= lo:
+        return [m]
+    out: list[Measure] = []
+    if m.start < lo:
+        out.append(replace(m, end=lo))
+    mid = change(replace(m, start=lo, end=end))
+    if mid is not None:
+        out.append(mid)
+    if end is not None and (m.end is None or end < m.end):
+        out.append(replace(m, start=end))
+    return out
+
+
+def proposed_measure(record: Record, rate_text: str, description: str, notes: NotesIndex | None, *,
+                     revision: str, revision_index: int, exceptions: tuple[str, ...] = ()) -> list[Measure]:
+    """A heading no revision prints, as a printed one would read: its rate column text (e.g.
+    ``The duty provided in the applicable subheading + 25%``) read by the schedule's parser,
+    then its registry record (who pays, for what, from when) by ``read_through``."""
+    if record.first is None:
+        raise DataError(f"{record.where}: {record.heading}: a heading no revision prints needs a first day")
+    fam = Family(first=record.heading, last=record.heading, layer=record.layer,  # type: ignore[arg-type]
+                 scope="unknown", countries=record.countries, citation=record.citation, summary=description)
+    base = Measure(
+        heading=record.heading, revision=revision, revision_index=revision_index, start=record.first,
+        start_source=f"from {record.first:%B %-d, %Y} ({record.citation})", end=record.end, text=description,
+        duty=parse_additional(rate_text, description), status="active", layer=record.layer,  # type: ignore[arg-type]
+        family=fam, countries=record.countries, excluded_countries=record.except_countries,
+        exceptions=exceptions, note_refs=tuple(record.notes(record.products)), codes=frozenset(),
+        scope="unknown", condition=record.condition, mfn_condition=None, loaded_before=None,
+        entered_before=None,
+    )
+    return read_through(base, [record], notes)

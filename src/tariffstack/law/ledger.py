@@ -14,11 +14,11 @@ import bisect
 from collections.abc import Iterable
 from datetime import timedelta
 
-from .. import countries
-from ..measures import Measure
-from ..schedule import products
-from ..store import Model
-from .registry import csv_text
+from tariffstack.law import countries
+from tariffstack.law.measures import Measure
+from tariffstack.law.registry import csv_text
+from tariffstack.law.store import Model
+from tariffstack.sources.schedule import products
 
 COLUMNS = ("heading", "valid_from", "valid_to", "status", "layer", "role", "rate", "lines", "origins",
            "origin_count")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..measures import Measure, family_for
-from .registry import COLUMNS, OTHER_CONDITIONS, csv_text
+from tariffstack.law.measures import Measure, family_for
+from tariffstack.law.registry import COLUMNS, OTHER_CONDITIONS, csv_text
 
 # the parser's condition words, in the registry's vocabulary
 CONDITIONS = {"certificate": "other", "described": "other", "exclusion": "exclusion_granted"}
@@ -58,8 +58,8 @@ def bare(heading: str) -> dict[str, str]:
 
 def proposals(hts_dir: Path) -> str:
     """CSV rows for every heading printed in the data folder that the registry lacks."""
-    from ..store import build_model
-    from .registry import load_registry
+    from tariffstack.law.registry import load_registry
+    from tariffstack.law.store import build_model
 
     model = build_model(hts_dir, law=False)
     known = load_registry()

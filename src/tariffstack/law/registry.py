@@ -47,10 +47,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal, get_args
 
-from .. import countries
-from ..errors import DataError
-from ..legal import optional_date
-from ..models import LAYER_ORDER
+from tariffstack.errors import DataError
+from tariffstack.law import countries
+from tariffstack.law.events import optional_date
+from tariffstack.models import LAYER_ORDER
 
 Status = Literal["modelled", "not_evaluated", "historical"]
 Role = Literal["impose", "floor", "exempt"]

@@ -19,9 +19,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import BadInput, DataError
-from ..panel import ADD_LAYERS, Panel
-from .weights import PARTNERS, Weights
+from tariffstack.errors import BadInput, DataError
+from tariffstack.panel.core import ADD_LAYERS, Panel
+from tariffstack.stats.weights import PARTNERS, Weights
 
 BY = ("overall", "partner", "chapter", "sector", "layer")
 MEASURES: tuple[str, ...] = ("mfn", *ADD_LAYERS, "additional", "total")
@@ -295,9 +295,9 @@ def run_cli(data_dir: Any, panel: Panel, *, day: str | None, start: str | None, 
 
     import click
 
-    from ..engine import parse_date
-    from ..files import atomic_path
-    from .weights import default_weights_dir, load
+    from tariffstack.engine.us import parse_date
+    from tariffstack.files import atomic_path
+    from tariffstack.stats.weights import default_weights_dir, load
 
     if day is not None and (start is not None or end is not None):
         raise BadInput("give either --date or --from/--to, not both")

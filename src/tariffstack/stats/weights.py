@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .. import countries
-from ..errors import DataError
+from tariffstack.errors import DataError
+from tariffstack.law import countries
 
 PARTNERS: tuple[str, ...] = ("china", "canada", "mexico", "japan", "eu", "uk", "ftrow", "row")
 WEIGHTS_FILE = "gtap_import_weights.csv"

@@ -22,12 +22,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from .errors import DataError
-from .models import SearchHit
-from .schedule import Line, digits, products
+from tariffstack.errors import DataError
+from tariffstack.models import SearchHit
+from tariffstack.sources.schedule import Line, digits, products
 
 if TYPE_CHECKING:
-    from .store import Model
+    from tariffstack.law.store import Model
 
 CODE_QUERY_RE = re.compile(r"^\s*\d{2,4}(?:[.\s]?\d{1,2}){0,3}\s*$")
 TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)        # what FTS5's unicode61 tokenizer keeps

@@ -30,10 +30,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import countries
-from .engine import Engine, parse_date
-from .errors import BadInput, DataError
-from .panel import Panel
+from tariffstack.engine.us import Engine, parse_date
+from tariffstack.errors import BadInput, DataError
+from tariffstack.law import countries
+from tariffstack.panel.core import Panel
 
 TOLERANCE_PP = 0.05
 PENDING_HORIZON_DAYS = 62   # how far past the peer's period to look for the revision's own later changes

@@ -15,11 +15,11 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from . import countries
-from .errors import DataError
+from tariffstack.errors import DataError
+from tariffstack.law import countries
 
 if TYPE_CHECKING:
-    from .measures import Measure
+    from tariffstack.law.measures import Measure
 
 
 @cache

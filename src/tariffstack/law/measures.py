@@ -18,11 +18,11 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from . import countries
-from .changes import ChangeRecord
-from .models import LayerName
-from .rates import AdditionalDuty, parse_additional
-from .schedule import Line, Revision, digits
+from tariffstack.law import countries
+from tariffstack.law.rates import AdditionalDuty, parse_additional
+from tariffstack.models import LayerName
+from tariffstack.sources.changes import ChangeRecord
+from tariffstack.sources.schedule import Line, Revision, digits
 
 Status = Literal["active", "suspended", "terminated"]
 

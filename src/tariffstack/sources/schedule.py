@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from tariffstack.errors import DataError
 
 SEE_RE = re.compile(r"\b(99\d\d\.\d\d\.\d\d)\b")
 TAG_RE = re.compile(r"<[^>]+>")

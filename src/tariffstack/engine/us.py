@@ -17,15 +17,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import countries
-from .config import default_data_dir, default_home
-from .errors import BadInput, DateOutOfRange, UnknownProduct
-from .legal import StackingRule, load_de_minimis, load_stacking
-from .measures import Measure
-from .models import LAYER_ORDER, DeMinimis, Layer, LayerName, RateResult, SearchHit
-from .rates import Rate, parse_rate, special_rate_for
-from .schedule import Line, digits, dotted
-from .store import Model, load_model
+from tariffstack.config import default_data_dir, default_home
+from tariffstack.errors import BadInput, DateOutOfRange, UnknownProduct
+from tariffstack.law import countries
+from tariffstack.law.events import StackingRule, load_de_minimis, load_stacking
+from tariffstack.law.measures import Measure
+from tariffstack.law.rates import Rate, parse_rate, special_rate_for
+from tariffstack.law.store import Model, load_model
+from tariffstack.models import LAYER_ORDER, DeMinimis, Layer, LayerName, RateResult, SearchHit
+from tariffstack.sources.schedule import Line, digits, dotted
 
 HTS_INPUT_RE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
 SUM_LAYERS_MAX: frozenset[LayerName] = frozenset({"s232"})
@@ -372,7 +372,7 @@ class Engine:
             if special is None:
                 raise BadInput(
                     f"program {program!r} gives no special rate for {line.hts} "
-                    f"(column 1 Special: {line.special or 'none'})"
+                    f"(column 1 Special: {line.special or 'none'})", field="program"
                 )
             column, rate = f"column 1 Special, program {program}", special
         spec = " + ".join(p.text for p in rate.specific) or None
@@ -589,12 +589,12 @@ class Engine:
     def products(self, on: date | str) -> list[str]:
         day = parse_date(on)
         self.check_date(day)
-        from .schedule import products
+        from tariffstack.sources.schedule import products
 
         return [ln.hts10 for ln in products(self.model.lines[self.model.revision_on(day)])]
 
     def search(self, query: str, limit: int = 20, on: date | str | None = None) -> list[SearchHit]:
-        from .search import SearchIndex
+        from tariffstack.engine.search import SearchIndex
 
         if self._search is None:
             self._search = SearchIndex(self.model)

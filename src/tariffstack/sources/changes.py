@@ -4,7 +4,8 @@ A revision's publication date is not when its changes took effect (several revis
 retroactive), so stacks must be dated from the change record, which lists per item changed the
 nature of the change, the effective date and the legal source.
 
-The input is ``pdftotext -layout`` output: a table (Item changed | Nature of change | Effective
+The input is the text of the PDF laid out as printed (``pdftotext -layout`` in ``../shared``;
+:func:`change_record_text` makes the same from a PDF with pypdf): a table (Item changed | Nature of change | Effective
 date | Source [| Edition]) whose cells wrap over several lines, whose column positions change from
 page to page (sometimes without a repeated header), with lone page numbers between pages. Rows are
 recognised by their effective-date cell; lines without one are continuations assigned to the
@@ -14,6 +15,7 @@ column whose start on the row's first line is nearest.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +31,9 @@ __all__ = [
     "EntryKind",
     "canonical_code",
     "canonical_note_ref",
+    "change_record_text",
     "load_change_records",
+    "pdf_text",
     "parse_change_record",
 ]
 
@@ -644,25 +648,65 @@ def parse_change_record(text: str, revision: str) -> ChangeRecord:
 
 
 def _resolve(hts_dir: Path, listed: str) -> Path:
-    """Paths in REVISIONS.csv are relative to the folder holding ``hts/``; accept both bases."""
+    """Paths in REVISIONS.csv start with ``hts/`` (relative to the folder holding it), whatever
+    the data folder is called; accept both bases."""
     rel = Path(listed)
     candidates = [hts_dir.parent / rel, hts_dir / rel]
-    if rel.parts and rel.parts[0] == hts_dir.name:
-        candidates.append(hts_dir.joinpath(*rel.parts[1:]))
+    if len(rel.parts) > 1 and rel.parts[0] in ("hts", hts_dir.name):
+        candidates.insert(0, hts_dir.joinpath(*rel.parts[1:]))
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     return candidates[0]
 
 
+# Opening brackets followed by a gap: pypdf places the glyph after "(" a few columns too far
+# when the PDF positions it separately ("2(   aa)(v)(3)"); a table cell never ends in "(".
+_BRACKET_GAP_RE = re.compile(r"\((?P<gap> +)(?P<run>\S+(?: \S+)*)")
+
+
+def pdf_text(data: bytes, name: str) -> str:
+    """The text of a change record PDF, laid out as printed (columns kept at their places).
+
+    pypdf's layout mode gives what ``pdftotext -layout`` gives for USITC's change records (all 43
+    in ``../shared`` parse to the same entries), except for a gap it puts after some opening
+    brackets; the gap is moved behind the text it split, so later columns keep their place. A
+    file pypdf cannot read raises ``DataError`` naming it.
+    """
+    from pypdf import PdfReader  # a second or so to import; only PDFs need it
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text(extraction_mode="layout") for page in reader.pages]
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a damaged file
+        raise DataError(f"change record {name} is not a readable PDF ({type(exc).__name__}: {exc})") from None
+    lines = "\n\f".join(pages).split("\n")
+    return "\n".join(_BRACKET_GAP_RE.sub(lambda m: f"({m['run']}{m['gap']}", ln) for ln in lines)
+
+
+def change_record_text(path: Path, name: str | None = None) -> str:
+    """The text of one change record file: a PDF is read as laid out, anything else as UTF-8."""
+    label = name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read change record {label}: {exc.strerror or exc}") from None
+    if data[:1024].lstrip().startswith(b"%PDF"):
+        return pdf_text(data, label)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"change record {label} is neither a PDF nor UTF-8 text (byte {exc.start})") from None
+
+
 def load_change_records(hts_dir: Path) -> dict[str, ChangeRecord]:
     """Parse every change record listed in ``REVISIONS.csv``, keyed by revision label."""
     index = hts_dir / "REVISIONS.csv"
     try:
-        with index.open(encoding="utf-8", newline="") as fh:
+        with index.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"cannot read {index}: {exc}") from exc
+        raise DataError(f"cannot read {index}: {exc}") from None
     records: dict[str, ChangeRecord] = {}
     for row in rows:
         revision = (row.get("revision") or "").strip()
@@ -670,9 +714,6 @@ def load_change_records(hts_dir: Path) -> dict[str, ChangeRecord]:
         if not revision or not listed:
             continue
         path = _resolve(hts_dir, listed)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read change record of {revision} at {path}: {exc}") from exc
+        text = change_record_text(path, f"of {revision} at {path}")
         records[revision] = parse_change_record(text, revision)
     return records

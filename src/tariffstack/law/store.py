@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from . import __version__
-from .changes import ChangeRecord, load_change_records
-from .errors import DataError
-from .law.apply import apply_registry, first_printed
-from .law.registry import law_fingerprint, load_registry
-from .legal import LegalEvent, load_events, load_stacking
-from .measures import Measure, build_measures
-from .notes import NotesIndex
-from .schedule import (
+from tariffstack import __version__
+from tariffstack.errors import DataError
+from tariffstack.law.apply import apply_registry, first_printed
+from tariffstack.law.events import LegalEvent, load_events, load_stacking
+from tariffstack.law.measures import Measure, build_measures
+from tariffstack.law.registry import law_fingerprint, load_registry
+from tariffstack.sources.changes import ChangeRecord, load_change_records
+from tariffstack.sources.notes import NotesIndex
+from tariffstack.sources.schedule import (
     Interner,
     Line,
     Revision,
@@ -39,7 +39,7 @@ from .schedule import (
     read_records,
 )
 
-CACHE_FORMAT = 7  # bump when parsing changes what a model holds
+CACHE_FORMAT = 8  # bump when parsing changes what a model holds
 PARSE_BATCH = 8  # revisions per worker task: larger shares more, smaller reports progress sooner
 
 

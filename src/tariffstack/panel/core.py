@@ -34,16 +34,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__, countries
-from .engine import Engine, Inputs, parse_date, parse_hts
-from .errors import BadInput, DataError, DateOutOfRange, UnknownProduct
-from .files import atomic_path, exclusive
-from .law.registry import law_fingerprint
-from .measures import Measure
-from .models import LAYER_ORDER, Layer
-from .rates import Rate, parse_rate
-from .schedule import Line, dotted, products
-from .store import CACHE_FORMAT
+from tariffstack import __version__
+from tariffstack.engine.us import Engine, Inputs, parse_date, parse_hts
+from tariffstack.errors import BadInput, DataError, DateOutOfRange, UnknownProduct
+from tariffstack.files import atomic_path, exclusive
+from tariffstack.law import countries
+from tariffstack.law.measures import Measure
+from tariffstack.law.rates import Rate, parse_rate
+from tariffstack.law.registry import law_fingerprint
+from tariffstack.law.store import CACHE_FORMAT
+from tariffstack.models import LAYER_ORDER, Layer
+from tariffstack.sources.schedule import Line, dotted, products
 
 PANEL_FORMAT = 2
 ADD_LAYERS: tuple[str, ...] = tuple(x for x in LAYER_ORDER if x != "mfn")

@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from . import countries
-from .engine import Engine, parse_date
-from .errors import BadInput, UnknownProduct
-from .models import LAYER_ORDER, LAYER_TITLES, RateResult
+from tariffstack.engine.us import Engine, parse_date
+from tariffstack.errors import BadInput, UnknownProduct
+from tariffstack.law import countries
+from tariffstack.models import LAYER_ORDER, LAYER_TITLES, RateResult
 
 MAX_ORIGINS = 12
 # one colour per layer, chosen to stay distinguishable when stacked

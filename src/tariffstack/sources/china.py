@@ -17,17 +17,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadInput, DataError, DateOutOfRange
+from tariffstack.errors import BadInput, DataError, DateOutOfRange
 
 ANNOUNCEMENTS = "announcements_2025.csv"
 WTO_FILE = "C156_C840.csv"
 SOURCES_FILE = "SOURCES.md"
+ANNEX_FILE = "transcribed_annex_lines.csv"
 
 _ANN_COLUMNS = (
     "number", "published", "effective_beijing_time", "action", "rate", "scope", "in_transit_rule",
     "later_status", "number_confidence", "sources",
 )
 _WTO_COLUMNS = ("year_dt", "hs_code", "best_avlbl", "imports")
+_ANNEX_COLUMNS = ("announcement", "annex", "additional_rate_pct", "effective_date", "hs8_as_published",
+                  "hs8_normalized", "description_as_published", "category", "source_url", "note")
+_ANNEX_RATE_RE = re.compile(r"\+\s*(\d+(?:\.\d+)?)\s*%\s*\(\s*Annex\s*(\d+)\s*:?\s*([^)]*)\)")
 _NUMBER_RE = re.compile(r"第\s*(\d+)\s*号")
 _ARROW_RE = re.compile(r"->\s*(\d+(?:\.\d+)?)\s*%")
 _RETAINED_RE = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*retained")
@@ -92,6 +96,39 @@ class ExemptionFacts:
     reported_categories: tuple[str, ...]
     unverified_hs8: tuple[str, ...]
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnexLine:
+    """One 8-digit tariff line of a notice's product list, as transcribed (transcribed_annex_lines.csv)."""
+
+    notice: str                     # printed number of the notice
+    annex: int
+    rate_pct: float
+    effective: dt.date
+    hs8: str                        # zero-padded 8 digits
+    hs8_as_published: str
+    description: str
+    category: str
+    source_url: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Annex:
+    """A product list (annex) of a notice: its rate, what it covers, and how much of it is transcribed.
+
+    ``transcription`` is "complete" when the transcription says the source printed every line,
+    "partial" when it says otherwise or says nothing, "missing" when no line is transcribed.
+    """
+
+    notice: str
+    annex: int
+    rate_pct: float
+    summary: str                    # the notice row's words for the annex ("coal, LNG; 8 tariff lines")
+    transcription: str
+    lines: tuple[AnnexLine, ...]
+    note: str                       # what the transcription says about its completeness
 
 
 def _read_csv(path: Path, required: Iterable[str]) -> list[dict[str, str]]:
@@ -168,6 +205,33 @@ def _float_or_none(text: str) -> float | None:
         return None
 
 
+def _count_ok(summary: str, found: int) -> bool:
+    """False when the notice row gives a line count ("29 lines") that the transcription does not reach."""
+    m = re.search(r"(\d+)\s+(?:tariff\s+)?lines", summary)
+    return m is None or int(m.group(1)) == found
+
+
+def _annex_lines(path: Path) -> tuple[AnnexLine, ...]:
+    out = []
+    for i, r in enumerate(_read_csv(path, _ANNEX_COLUMNS), start=2):
+        where = f"{ANNEX_FILE} line {i}"
+        hs8 = r["hs8_normalized"].strip()
+        if not (hs8.isdigit() and len(hs8) == 8):
+            raise DataError(f"{where}: hs8_normalized {hs8!r} is not 8 digits")
+        try:
+            annex, rate = int(r["annex"]), float(r["additional_rate_pct"])
+        except ValueError as exc:
+            raise DataError(f"{where}: bad annex or rate ({exc})") from exc
+        out.append(AnnexLine(
+            notice=r["announcement"].strip(), annex=annex, rate_pct=rate,
+            effective=_parse_day(r["effective_date"], where), hs8=hs8,
+            hs8_as_published=r["hs8_as_published"].strip(),
+            description=r["description_as_published"].strip(), category=r["category"].strip(),
+            source_url=r["source_url"].strip(), note=r["note"].strip(),
+        ))
+    return tuple(out)
+
+
 def _exemption_paragraph(sources_md: Path) -> str | None:
     if not sources_md.is_file():
         return None
@@ -180,9 +244,10 @@ class ChinaTariffs:
     """China's 2025 notices plus WTO applied rates; load once with :meth:`load`."""
 
     def __init__(self, notices: tuple[Notice, ...], wto_path: Path | None,
-                 exemptions: ExemptionFacts) -> None:
+                 exemptions: ExemptionFacts, annex_lines: tuple[AnnexLine, ...] = ()) -> None:
         self.notices = notices
         self.exemptions = exemptions
+        self.annex_lines = annex_lines
         self._wto_path = wto_path
         self._wto: dict[str, dict[dt.date, tuple[float | None, float | None]]] | None = None
         self._wto_dates: tuple[dt.date, ...] = ()
@@ -224,7 +289,9 @@ class ChinaTariffs:
             source=f"china/{SOURCES_FILE}, section 'Not found'" if para else "press reports (built in)",
         )
         wto = root / WTO_FILE
-        return cls(tuple(notices), wto if wto.is_file() else None, facts)
+        annex = root / ANNEX_FILE
+        lines = _annex_lines(annex) if annex.is_file() else ()
+        return cls(tuple(notices), wto if wto.is_file() else None, facts, lines)
 
     # ---- the across-the-board retaliation ---------------------------------------------------
     def general_notices(self) -> tuple[Notice, ...]:
@@ -267,6 +334,36 @@ class ChinaTariffs:
             if number in (n.number, n.short, n.short.rstrip("?")):
                 return n
         raise BadInput(f"unknown China tariff notice {number!r}")
+
+    # ---- product lists (annexes) -------------------------------------------------------------
+    def annexes(self, notice: Notice) -> tuple[Annex, ...]:
+        """The product lists a notice imposes, with their transcribed lines (none for all-goods notices).
+
+        Why from the rate text: the notice row says "+15% (Annex 1: coal, LNG; 8 tariff lines)",
+        so an annex that nobody transcribed (No.1 Annex 2) is still known, with its rate.
+        """
+        out = []
+        for m in _ANNEX_RATE_RE.finditer(notice.rate):
+            rate, k, summary = float(m.group(1)), int(m.group(2)), m.group(3).strip()
+            lines = tuple(x for x in self.annex_lines if x.notice == notice.number and x.annex == k)
+            notes = " ".join(dict.fromkeys(x.note for x in lines if x.note and f"Annex {k}" in x.note))
+            low = notes.lower()
+            if not lines:
+                state = "missing"
+            elif f"annex {k} complete" in low and "incomplete" not in low and _count_ok(summary, len(lines)):
+                state = "complete"
+            else:
+                state = "partial"
+            out.append(Annex(notice.number, k, rate, summary, state, lines, notes))
+        return tuple(out)
+
+    def list_notices(self) -> tuple[Notice, ...]:
+        """Notices that impose product lists (No.1, No.2), in the order they took effect."""
+        return tuple(n for n in self.notices if n.general_pct is None and self.annexes(n))
+
+    def wto_table(self) -> dict[str, dict[dt.date, tuple[float | None, float | None]]]:
+        """Every HS6 -> {date: (best available rate %, imports)} of the WTO export (read once; do not modify)."""
+        return self._load_wto()
 
     # ---- WTO applied rates --------------------------------------------------------------------
     def _load_wto(self) -> dict[str, dict[dt.date, tuple[float | None, float | None]]]:

@@ -6,7 +6,12 @@ fetch adds what is new and keeps every revision fetched before. Two sources are 
 * USITC itself (``fetch_usitc``): the release list names the current release, the full-schedule
   JSON export is gzipped into ``json/`` and the change record PDF goes into ``change_records/``.
 * A mirror laid out like ``../shared`` (``fetch_mirror``): ``BASE/hts/REVISIONS.csv`` lists the
-  files and their sha256; whatever is missing or damaged locally is downloaded again.
+  files and their sha256; whatever is missing or damaged locally is downloaded again. Revisions
+  the package knows are checked against its manifest (``manifest.py``), not the mirror's word:
+  a mirror cannot change a revision silently.
+
+USITC's change record is a PDF; its text, laid out as printed, is written beside it
+(``..._change_record.txt``) and listed, so the build reads it as it reads a mirror's.
 
 Every download streams into ``<name>.part`` beside its destination, resumes with an HTTP Range
 request after an interruption, is verified, and only then renamed into place, so a final file is
@@ -39,6 +44,8 @@ import httpx
 
 from tariffstack import __version__
 from tariffstack.errors import DataError, FetchError
+from tariffstack.sources.changes import change_record_text
+from tariffstack.sources.manifest import Manifest, load_manifest
 
 __all__ = [
     "USITC_BASE",
@@ -88,6 +95,7 @@ _RELEASE_NAME = re.compile(r"^(\d{4})HTS(?:(Basic)|Rev(\d+))$", re.IGNORECASE)
 _REVISION_LABEL = re.compile(r"^(\d{4}) (?:(basic)|rev (\d+))$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_TABLE_HEADER = re.compile(r"item\s+changed", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +131,17 @@ def fetch_mirror(
     """Bring ``dest`` up to date with a mirror laid out like ``../shared``.
 
     Fetches ``BASE/hts/REVISIONS.csv``, then every listed file that is missing locally or whose
-    sha256 is wrong. A failed file is reported in ``failed`` and the others still proceed; only a
-    mirror that cannot be read at all raises ``FetchError``.
+    sha256 is wrong. A row or file of a revision the package's manifest pins must match it. A
+    failed file is reported in ``failed`` and the others still proceed; only a mirror that cannot
+    be read at all raises ``FetchError``.
     """
     base = _normalise_base(base_url)
     csv_url = f"{base}/{ROOT_PREFIX}/{REVISIONS_FILE}"
+    manifest = load_manifest()
     downloaded: list[str] = []
     skipped: list[str] = []
     failed: list[tuple[str, str]] = []
+    unpinned: list[str] = []
     with _client_scope(client) as http:
         raw = _get_bytes(http, csv_url, f"mirror {REVISIONS_FILE}")
         try:
@@ -146,6 +157,12 @@ def fetch_mirror(
             if not json_name:
                 failed.append((f"{REVISIONS_FILE} row {row['revision']!r}", "no JSON file listed"))
                 continue
+            conflict = manifest.conflict(row)
+            if conflict is not None:
+                failed.append((json_name, conflict))
+                continue
+            if row["revision"] not in manifest.revisions:
+                unpinned.append(row["revision"])
             try:
                 json_path = _local_path(dest, json_name)
                 expected = row["sha256"].strip().lower()
@@ -163,7 +180,7 @@ def fetch_mirror(
                         json_path,
                         json_name,
                         progress,
-                        _install_checked(json_name, expected),
+                        _install_checked(json_name, expected, row["revision"] in manifest.revisions),
                     )
                     downloaded.append(json_name)
                 if _upsert(local_rows, row):
@@ -180,7 +197,8 @@ def fetch_mirror(
                 continue
             try:
                 record_path = _local_path(dest, record_name)
-                if _nonempty_file(record_path):
+                pinned = manifest.expected(row["revision"], record_name)
+                if _nonempty_file(record_path) and (pinned is None or _sha256(record_path) == pinned):
                     skipped.append(record_name)
                     continue
                 _fetch_verified(
@@ -189,7 +207,7 @@ def fetch_mirror(
                     record_path,
                     record_name,
                     progress,
-                    _install_nonempty(record_name),
+                    _install_nonempty(record_name) if pinned is None else _install_checked(record_name, pinned, True),
                 )
                 downloaded.append(record_name)
             except FetchError as exc:
@@ -197,7 +215,10 @@ def fetch_mirror(
             except OSError as exc:
                 failed.append((record_name, _os_reason(record_name, exc)))
         warnings = _fetch_notes(http, base, dest, [r["revision"] for r in remote_rows],
-                                downloaded, skipped, failed)
+                                downloaded, skipped, failed, manifest)
+    if unpinned:
+        warnings.append(f"{', '.join(unpinned)}: not in this package's manifest (it pins {manifest.span()}); "
+                        "checked against the mirror's own sha256 only")
     return FetchResult(tuple(downloaded), tuple(skipped), tuple(failed), tuple(warnings))
 
 
@@ -208,11 +229,18 @@ def notes_names(revisions: list[str]) -> list[str]:
 
 
 def _fetch_notes(http: httpx.Client, base: str, dest: Path, revisions: list[str], downloaded: list[str],
-                 skipped: list[str], failed: list[tuple[str, str]]) -> list[str]:
+                 skipped: list[str], failed: list[tuple[str, str]], manifest: Manifest) -> list[str]:
     """Bring the newest notes text the mirror has (the build reads the product lists from it);
-    a warning, not a failure, when the mirror has none for the revisions it lists."""
+    a warning, not a failure, when the mirror has none for the revisions it lists. A notes text
+    the manifest pins must have its sha256, here and when it is downloaded."""
     names = notes_names(revisions)
-    have = [n for n in names if _nonempty_file(_local_path(dest, n))]
+
+    def intact(name: str) -> bool:
+        path = _local_path(dest, name)
+        pinned = manifest.notes.get(name)
+        return _nonempty_file(path) and (pinned is None or _sha256(path) == pinned)
+
+    have = [n for n in names if intact(n)]
     for name in names:
         if have and name == have[0]:
             skipped.append(name)
@@ -232,11 +260,14 @@ def _fetch_notes(http: httpx.Client, base: str, dest: Path, revisions: list[str]
                 continue
             if not resp.content.strip():
                 raise FetchError(f"{name}: the mirror sent an empty file")
+            pinned = manifest.notes.get(name)
+            actual = hashlib.sha256(resp.content).hexdigest()
+            if pinned is not None and actual != pinned:
+                raise FetchError(f"{name}: sha256 {actual[:12]}... differs from this package's manifest "
+                                 f"({pinned[:12]}...); the mirror changed it, so it was refused")
             target = _local_path(dest, name)
             _ensure_dir(target.parent)
-            part = target.with_name(target.name + ".part")
-            part.write_bytes(resp.content)
-            os.replace(part, target)
+            _write_atomic(target, resp.content)
             downloaded.append(name)
             return []
         except FetchError as exc:
@@ -270,11 +301,12 @@ def fetch_usitc(
     downloaded: list[str] = []
     skipped: list[str] = []
     failed: list[tuple[str, str]] = []
+    warnings: list[str] = []
     try:
-        _usitc_into(dest, base, list_url, progress, client, downloaded, skipped, failed)
+        _usitc_into(dest, base, list_url, progress, client, downloaded, skipped, failed, warnings)
     except OSError as exc:
         raise FetchError(f"cannot update {dest}: {exc.strerror or exc}") from None
-    return FetchResult(tuple(downloaded), tuple(skipped), tuple(failed))
+    return FetchResult(tuple(downloaded), tuple(skipped), tuple(failed), tuple(warnings))
 
 
 def _usitc_into(
@@ -286,8 +318,9 @@ def _usitc_into(
     downloaded: list[str],
     skipped: list[str],
     failed: list[tuple[str, str]],
+    warnings: list[str],
 ) -> None:
-    """Body of ``fetch_usitc``; fills the three result lists as it goes."""
+    """Body of ``fetch_usitc``; fills the result lists as it goes."""
     with _client_scope(client) as http:
         release = _current_release(http, list_url)
         name = str(release["name"])
@@ -329,34 +362,54 @@ def _usitc_into(
                 "published": existing["published"] if existing else published,
                 "sha256": _sha256(json_path),
             }
-        # A change record already listed and present (e.g. a mirror's .txt) is kept as is.
+        # The JSON row is listed first: a change record that fails to come costs only itself.
+        # A change record listed and present as text (e.g. a mirror's .txt) is kept as is; a PDF
+        # (downloaded now, or listed by an earlier version of fetch) is turned into its text.
         listed_record = row.get("change_record", "")
         listed_path = _local_path_or_none(dest, listed_record) if listed_record else None
-        if listed_path is not None and _nonempty_file(listed_path):
+        text_name = record_name.removesuffix(".pdf") + ".txt"
+        text_path = _local_path(dest, text_name)
+        pdf: Path | None = None
+        if listed_path is not None and _nonempty_file(listed_path) and not _is_pdf(listed_path):
             skipped.append(listed_record)
-        elif _nonempty_file(record_path):
-            skipped.append(record_name)
-            row["change_record"] = record_name
+        elif _nonempty_file(text_path):
+            skipped.append(text_name)
+            row["change_record"] = text_name
         else:
             row["change_record"] = ""
+            pdf = listed_path if listed_path is not None and _nonempty_file(listed_path) else record_path
         if _upsert(local_rows, row):
             _write_revisions(dest, header, local_rows)
-
-        if not row["change_record"]:
+        if pdf is None:
+            return
+        texts: dict[str, str] = {}
+        if not _nonempty_file(pdf):
             record_url = f"{base}{FILE_PATH}?" + urlencode(
                 {"release": name, "filename": CHANGE_RECORD_FILENAME}, quote_via=quote
             )
             try:
                 _fetch_verified(
-                    http, record_url, record_path, record_name, progress, _install_pdf(record_name)
+                    http, record_url, record_path, record_name, progress, _install_pdf(record_name, texts)
                 )
             except FetchError as exc:
                 failed.append((record_name, str(exc)))
-            else:
-                downloaded.append(record_name)
-                row["change_record"] = record_name
-                if _upsert(local_rows, row):
-                    _write_revisions(dest, header, local_rows)
+                return
+            downloaded.append(record_name)
+        try:
+            text = texts.get("text") or _pdf_text(pdf, record_name)
+            _write_atomic(text_path, text.encode("utf-8"))
+        except FetchError as exc:
+            failed.append((text_name, str(exc)))
+            return
+        except OSError as exc:
+            failed.append((text_name, _os_reason(text_name, exc)))
+            return
+        if not _TABLE_HEADER.search(text):
+            warnings.append(f"{record_name}: no table of changes found in its text, so the changes of "
+                            f"{label} are dated by its publication date; check {text_name}")
+        row["change_record"] = text_name
+        if _upsert(local_rows, row):
+            _write_revisions(dest, header, local_rows)
 
 
 def verify_archives(hts_dir: Path) -> list[tuple[str, str]]:
@@ -531,8 +584,9 @@ def _download_part(
                             progress(name, done, total)
                     fh.flush()
                     os.fsync(fh.fileno())
-            except OSError as exc:
-                raise FetchError(_os_reason(str(part), exc)) from None
+            except OSError as exc:  # a full disk: free what the partial took, say so
+                part.unlink(missing_ok=True)
+                raise FetchError(_os_reason(name, exc)) from None
             if total is not None and done < total:
                 raise _Transient(f"{name}: transfer ended early ({done} of {total} bytes)")
 
@@ -589,14 +643,16 @@ def _parse_content_range(resp: httpx.Response) -> tuple[int | None, int | None]:
 # --------------------------------------------------------------------------------------------
 
 
-def _install_checked(name: str, expected: str) -> Callable[[Path, Path], None]:
-    """Installer for mirror archives: sha256 must match, and .json.gz must be gzip JSON."""
+def _install_checked(name: str, expected: str, pinned: bool = False) -> Callable[[Path, Path], None]:
+    """Installer for mirror files: sha256 must match (the manifest's where ``pinned``), and
+    .json.gz must be gzip JSON."""
 
     def install(part: Path, target: Path) -> None:
         actual = _sha256(part)
         if actual != expected:
+            whose = "this package's manifest pins" if pinned else "expected"
             raise FetchError(
-                f"{name}: sha256 mismatch (expected {expected}, got {actual}); "
+                f"{name}: sha256 mismatch ({whose} {expected}, got {actual}); "
                 "the download was discarded"
             )
         if name.endswith(".json.gz"):
@@ -617,17 +673,44 @@ def _install_nonempty(name: str) -> Callable[[Path, Path], None]:
     return install
 
 
-def _install_pdf(name: str) -> Callable[[Path, Path], None]:
-    """Installer for the change record: must really be a PDF, not an HTML error page."""
+def _install_pdf(name: str, texts: dict[str, str]) -> Callable[[Path, Path], None]:
+    """Installer for the change record: must really be a PDF (not an HTML error page) whose
+    text can be read; the text is kept in ``texts["text"]``."""
 
     def install(part: Path, target: Path) -> None:
-        with open(part, "rb") as fh:
-            head = fh.read(1024)
-        if b"%PDF" not in head:
+        if not _is_pdf(part):
             raise FetchError(f"{name}: the server did not send a PDF")
+        texts["text"] = _pdf_text(part, name)
         os.replace(part, target)
 
     return install
+
+
+def _is_pdf(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return b"%PDF" in fh.read(1024)
+
+
+def _pdf_text(path: Path, name: str) -> str:
+    """The change record's text laid out as printed; an unreadable PDF is a ``FetchError``."""
+    try:
+        return change_record_text(path, name)
+    except DataError as exc:
+        raise FetchError(str(exc)) from None
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write a small file through a temporary beside it, so it is whole or absent."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
 
 
 def _install_export(
