@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 
 from tariffstack.engine.us import Engine
-from tariffstack.surfaces.api import create_app
 
 with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinned) works
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -55,6 +54,8 @@ def panel_home(engine: Engine, session_home: Path) -> tuple[Path, object]:
 @pytest.fixture(scope="module")
 def app(engine: Engine, hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     """The API over the session engine and an empty home: no panel store, so /api/diff is 503."""
+    from tariffstack.surfaces.api import create_app
+
     return create_app(engine, data_dir=hts_dir, home=tmp_path_factory.mktemp("apihome"))
 
 

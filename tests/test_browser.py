@@ -20,6 +20,8 @@ from test_api import NEWS_000, LiveServer
 from tariffstack.engine.us import Engine
 from tariffstack.surfaces.api import create_app
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path(os.environ.get("TARIFFSTACK_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

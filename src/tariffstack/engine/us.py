@@ -347,7 +347,7 @@ class Engine:
             for m, *_ in (x for x in then_items if x not in keep):
                 removed.append(Layer(
                     layer=m.layer, rate_pct=0.0, specific=None, heading=m.heading, revision=m.revision,
-                    effective_from=m.start, effective_to=_last_day(m.end), exempt=True,
+                    effective_from=m.start, effective_to=m.validity.last, exempt=True,
                     reason=f"{m.heading} does not apply to an article subject to {when[0].heading} "
                            f"({rule.citation}: \"{rule.quote}\").",
                     source=rule.citation, summary=f"{m.heading} not applied with {when[0].heading}",
@@ -504,7 +504,7 @@ class Engine:
         return Layer(
             layer=m.layer, rate_pct=None if pct is None else round(pct, 4), specific=spec,
             heading=m.heading, revision=m.revision, effective_from=m.start,
-            effective_to=_last_day(m.end), reason=self._reason(m, pct), source=m.family.citation,
+            effective_to=m.validity.last, reason=self._reason(m, pct), source=m.family.citation,
             applies_to=applies_to, summary=m.family.summary,
         )
 
@@ -532,7 +532,7 @@ class Engine:
             if by == "in-transit":
                 out.append(Layer(
                     layer=m.layer, rate_pct=0.0, specific=None, heading=m.heading, revision=m.revision,
-                    effective_from=m.start, effective_to=_last_day(m.end), exempt=True,
+                    effective_from=m.start, effective_to=m.validity.last, exempt=True,
                     reason=f"{m.heading} does not apply: goods loaded before {m.loaded_before} and in transit",
                     source=m.family.citation, summary=f"{m.heading} not applied: in transit",
                 ))
@@ -542,7 +542,7 @@ class Engine:
                 continue
             out.append(Layer(
                 layer=m.layer, rate_pct=0.0, specific=None, heading=e.heading, revision=e.revision,
-                effective_from=e.start, effective_to=_last_day(e.end), exempt=True,
+                effective_from=e.start, effective_to=e.validity.last, exempt=True,
                 reason=f"Exempt from {m.heading} ({m.duty.text}) under {e.heading}: {e.family.summary} ({e.start_source}).",
                 source=e.family.citation, summary=f"exempt from {m.heading}: {e.family.summary}",
             ))
@@ -599,12 +599,6 @@ class Engine:
         if self._search is None:
             self._search = SearchIndex(self.model)
         return self._search.search(query, limit=limit)  # type: ignore[no-any-return]
-
-
-def _last_day(end: date | None) -> date | None:
-    from datetime import timedelta
-
-    return None if end is None else end - timedelta(days=1)
 
 
 def _inputs_json(inputs: Inputs) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 
 from tariffstack.errors import DataError
@@ -19,6 +19,7 @@ from tariffstack.law.events import LegalEvent, data_rows
 from tariffstack.law.measures import Family, Measure
 from tariffstack.law.rates import parse_additional
 from tariffstack.law.registry import Record, Registry
+from tariffstack.law.validity import Validity
 from tariffstack.sources.notes import NotesIndex
 
 STAND_IN_NOTES = "chapter 99, 2026 rev 6"
@@ -217,11 +218,11 @@ def within(m: Measure, first: date, last: date | None,
            change: Callable[[Measure], Measure | None]) -> list[Measure]:
     """The version with its days from ``first`` through ``last`` (inclusive; None: no end) passed
     through ``change`` (None drops them, as a suspension does); its other days stay as they were."""
-    hi = None if last is None else last + timedelta(days=1)
-    lo = max(m.start, first)
-    end = m.end if hi is None else (hi if m.end is None else min(m.end, hi))
-    if end is not None and end <= lo:
+    span = m.validity.intersect(Validity.from_last(first, last))
+    if span is None:
         return [m]
+    assert span.start is not None
+    lo, end = span.start, span.end
     out: list[Measure] = []
     if m.start < lo:
         out.append(replace(m, end=lo))
@@ -252,3 +253,37 @@ def proposed_measure(record: Record, rate_text: str, description: str, notes: No
         entered_before=None,
     )
     return read_through(base, [record], notes)
+
+
+def backdated_exceptions(measures: dict[str, list[Measure]]) -> dict[str, list[Measure]]:
+    """Exceptions a later text adds together with a heading dated back before that text.
+
+    A heading's exceptions are read from its text in the revision in force. When a later
+    revision prints a new heading E with an earlier legal start (EO 14345 put 9903.02.72-.73 in
+    force from Aug 7, 2025; the revision printing them came out on Sept 16) and, in the same
+    text, lists E among the exceptions of heading H, then E excepts H's goods from E's start:
+    H's earlier versions that overlap E's period get E added to their exceptions. E must still
+    apply to the goods (the engine checks it as for any exception), so nothing else changes.
+    """
+    first_printed: dict[str, int] = {}
+    for h, versions in measures.items():
+        if versions:
+            first_printed[h] = min(v.revision_index for v in versions)
+    out: dict[str, list[Measure]] = {}
+    for h, versions in measures.items():
+        listed: dict[str, int] = {}  # exception -> first revision of h's text that lists it
+        for v in versions:
+            for e in v.exceptions:
+                listed[e] = min(listed.get(e, v.revision_index), v.revision_index)
+        changed: list[Measure] = []
+        for v in versions:
+            extra = tuple(
+                e for e, rev in sorted(listed.items())
+                if e not in v.exceptions and rev > v.revision_index
+                and first_printed.get(e, -1) > v.revision_index      # printed after v's text
+                and any(x.revision_index == first_printed[e] and x.validity.intersect(v.validity)
+                        for x in measures.get(e, ()))                 # and dated back into v
+            )
+            changed.append(replace(v, exceptions=v.exceptions + extra) if extra else v)
+        out[h] = changed
+    return out

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from tariffstack.errors import DataError
 from tariffstack.law import countries
+from tariffstack.law.validity import Validity
 
 if TYPE_CHECKING:
     from tariffstack.law.measures import Measure
@@ -77,12 +78,17 @@ class LegalEvent:
             return self._rate(m, self.rate_pct)
         return [m]
 
+    @property
+    def validity(self) -> Validity:
+        """``end`` is the last day the event covers, as legal_events.csv writes it."""
+        return Validity.from_last(self.effective, self.end)
+
     def _rate(self, m: Measure, pct: float) -> list[Measure]:
-        lo = max(m.start, self.effective)
-        hi = m.end if self.end is None else (
-            self.end + timedelta(days=1) if m.end is None else min(m.end, self.end + timedelta(days=1)))
-        if hi is not None and hi <= lo:
+        span = m.validity.intersect(self.validity)
+        if span is None:
             return [m]
+        assert span.start is not None
+        lo, hi = span.start, span.end
         duty = replace(m.duty, pct=pct, text=f"{pct:g}% ({self.citation})", specific=())
         pieces = []
         if m.start < lo:
@@ -151,23 +157,29 @@ def load_events() -> list[LegalEvent]:
 
 @dataclass(frozen=True, slots=True)
 class DeMinimisRule:
-    """One period of the de minimis law for some origins, from its first to its last day in force."""
+    """One period of the de minimis law for some origins (``de_minimis.csv`` writes its first and
+    last day in force; read into a :class:`Validity`)."""
 
     id: str
     countries: frozenset[str] | None
-    effective: date
-    last: date | None               # last day in force (inclusive), as de_minimis.csv writes it
+    validity: Validity
     eligible: bool
     threshold_usd: float
     citation: str
     summary: str
 
+    @property
+    def effective(self) -> date:
+        assert self.validity.start is not None  # every row has a first day (load_de_minimis)
+        return self.validity.start
+
+    @property
+    def last(self) -> date | None:
+        """The last day in force (inclusive), as de_minimis.csv writes it."""
+        return self.validity.last
+
     def covers(self, origin: str, day: date) -> bool:
-        return (
-            (self.countries is None or origin in self.countries)
-            and self.effective <= day
-            and (self.last is None or day <= self.last)
-        )
+        return (self.countries is None or origin in self.countries) and self.validity.contains(day)
 
 
 @cache
@@ -180,8 +192,8 @@ def load_de_minimis() -> list[DeMinimisRule]:
         thr = (row.get("threshold_usd") or "").strip()
         out.append(
             DeMinimisRule(
-                id=row["id"], countries=_countries(row.get("countries", "")), effective=eff,
-                last=_date(row.get("last", ""), "last"),
+                id=row["id"], countries=_countries(row.get("countries", "")),
+                validity=Validity.from_last(eff, _date(row.get("last", ""), "last")),
                 eligible=(row.get("eligible") or "").strip().lower() in ("1", "true", "yes"),
                 threshold_usd=float(thr) if thr else 800.0,
                 citation=row.get("citation", ""), summary=row.get("summary", ""),
@@ -201,18 +213,13 @@ class StackingRule:
     then_headings: str
     effect: str                 # not_applied | applies_to_remainder | cumulative
     share_input: str | None
-    effective: date | None
-    end: date | None            # last day covered (inclusive)
+    validity: Validity          # stacking.csv writes the first and the last day covered
     countries: frozenset[str] | None
     citation: str
     quote: str
 
     def in_force(self, origin: str, day: date) -> bool:
-        return (
-            (self.countries is None or origin in self.countries)
-            and (self.effective is None or self.effective <= day)
-            and (self.end is None or day <= self.end)
-        )
+        return (self.countries is None or origin in self.countries) and self.validity.contains(day)
 
     def matches_when(self, layer: str, heading: str) -> bool:
         return layer == self.when_layer and (
@@ -237,8 +244,8 @@ def load_stacking() -> list[StackingRule]:
                 then_headings=(row.get("then_headings") or "").replace(",", ";"),
                 effect=(row.get("effect") or "").strip(),
                 share_input=(row.get("share_input") or "").strip() or None,
-                effective=_date(row.get("effective", ""), "effective"),
-                end=_date(row.get("end", ""), "end"),
+                validity=Validity.from_last(_date(row.get("effective", ""), "effective"),
+                                            _date(row.get("end", ""), "end")),
                 countries=_countries(row.get("countries", "")),
                 citation=row.get("citation", ""), quote=row.get("quote", ""),
             )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from datetime import timedelta
 
 from tariffstack.law import countries
 from tariffstack.law.measures import Measure
@@ -95,11 +94,10 @@ def rows(model: Model) -> list[dict[str, str]]:
             layer = v.scope[6:]
             for o in (o for vs in model.measures.values() for o in vs):
                 if (o.layer == layer and o.imposes and o.unevaluated is None and o.status == "active"
-                        and not o.scope.startswith("layer:") and o.start <= v.start
-                        and (o.end is None or v.start < o.end)):
+                        and not o.scope.startswith("layer:") and o.validity.contains(v.start)):
                     layer_lines.setdefault(layer, set()).update(_scope(o, lines, {}))
         origins, n = _origins(v, every)
-        last = "" if v.end is None else (v.end - timedelta(days=1)).isoformat()
+        last = "" if v.validity.last is None else v.validity.last.isoformat()
         out.append({
             "heading": v.heading, "valid_from": v.start.isoformat(), "valid_to": last,
             "status": "modelled" if v.unevaluated is None else "not_evaluated", "layer": v.layer,

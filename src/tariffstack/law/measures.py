@@ -20,6 +20,7 @@ from typing import Literal
 
 from tariffstack.law import countries
 from tariffstack.law.rates import AdditionalDuty, parse_additional
+from tariffstack.law.validity import Validity
 from tariffstack.models import LayerName
 from tariffstack.sources.changes import ChangeRecord
 from tariffstack.sources.schedule import Line, Revision, digits
@@ -141,7 +142,8 @@ def _bare_family(heading: str) -> Family:
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """One version of a Chapter 99 heading, in force from ``start`` until ``end`` (exclusive)."""
+    """One version of a Chapter 99 heading, in force from ``start`` until ``end`` (exclusive, the
+    package's convention: see law/validity.py)."""
 
     heading: str
     revision: str
@@ -177,8 +179,12 @@ class Measure:
     def exempts(self) -> bool:
         return self.duty.kind in ("exempt", "no_change", "free")
 
+    @property
+    def validity(self) -> Validity:
+        return Validity(self.start, self.end)
+
     def active_on(self, day: date) -> bool:
-        return self.status == "active" and self.start <= day and (self.end is None or day < self.end)
+        return self.status == "active" and self.validity.contains(day)
 
 
 def _date(m: re.Match[str], offset: int = 1) -> date:

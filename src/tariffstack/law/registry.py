@@ -50,6 +50,7 @@ from typing import Literal, get_args
 from tariffstack.errors import DataError
 from tariffstack.law import countries
 from tariffstack.law.events import optional_date
+from tariffstack.law.validity import Validity
 from tariffstack.models import LAYER_ORDER
 
 Status = Literal["modelled", "not_evaluated", "historical"]
@@ -95,17 +96,22 @@ class Record:
     basis: str | None = None                  # part of the value taxed, when the rate text omits it
 
     @property
+    def validity(self) -> Validity:
+        """The record's period: the CSV's ``first`` and ``last`` days in force, read once."""
+        return Validity.from_last(self.first, self.last)
+
+    @property
     def end(self) -> date | None:
-        """First day no longer in force (exclusive), the convention of ``Measure.end``."""
-        return None if self.last is None else self.last + ONE_DAY
+        """First day no longer in force (exclusive), the package's convention."""
+        return self.validity.end
 
     def covers(self, start: date, end: date | None) -> tuple[date, date | None] | None:
         """The part of [start, end) inside this record's period, or None."""
-        lo = max(start, self.first) if self.first else start
-        hi = end
-        if self.end is not None:
-            hi = self.end if hi is None else min(hi, self.end)
-        return (lo, hi) if hi is None or lo < hi else None
+        span = Validity(start, end).intersect(self.validity)
+        if span is None:
+            return None
+        assert span.start is not None
+        return span.start, span.end
 
     def codes(self, terms: Iterable[str]) -> set[str]:
         """Digit prefixes named by ``code:`` terms."""

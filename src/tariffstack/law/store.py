@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from tariffstack import __version__
 from tariffstack.errors import DataError
-from tariffstack.law.apply import apply_registry, first_printed
+from tariffstack.law.apply import apply_registry, backdated_exceptions, first_printed
 from tariffstack.law.events import LegalEvent, load_events, load_stacking
 from tariffstack.law.measures import Measure, build_measures
 from tariffstack.law.registry import law_fingerprint, load_registry
@@ -39,7 +39,7 @@ from tariffstack.sources.schedule import (
     read_records,
 )
 
-CACHE_FORMAT = 8  # bump when parsing changes what a model holds
+CACHE_FORMAT = 9  # bump when parsing changes what a model holds
 PARSE_BATCH = 8  # revisions per worker task: larger shares more, smaller reports progress sooner
 
 
@@ -78,14 +78,9 @@ class Model:
         found = set(self.starts)
         for versions in self.measures.values():
             for v in versions:
-                found.add(v.start)
-                if v.end is not None:
-                    found.add(v.end)
+                found.update(v.validity.boundaries())
         for rule in load_stacking():
-            if rule.effective is not None:
-                found.add(rule.effective)
-            if rule.end is not None:
-                found.add(rule.end + timedelta(days=1))
+            found.update(rule.validity.boundaries())
         first, last = self.first_date, self.last_date
         return sorted(d for d in found if first <= d <= last)
 
@@ -112,7 +107,7 @@ class Model:
         """The version of a heading in force on a day (the latest revision's word wins)."""
         best: Measure | None = None
         for v in self.measures.get(heading, ()):
-            if v.start <= day and (v.end is None or day < v.end) and (
+            if v.validity.contains(day) and (
                 best is None or v.revision_index > best.revision_index
             ):
                 best = v
@@ -166,7 +161,7 @@ def build_model(
     interner = Interner()
     lines: list[dict[str, Line]] = []
     headings: list[dict[str, Line]] = []
-    reuse = _reusable(base, revisions)
+    reuse = _reusable(base, revisions, verify)
     if base is not None and reuse:
         # new revisions share unchanged lines with the newest reused one (seeding all is slow)
         for ln in (*base.lines[reuse - 1].values(), *base.headings[reuse - 1].values()):
@@ -195,6 +190,7 @@ def build_model(
     if law:  # without it (proposing records for new headings) the parser's reading stays
         covered = max([*(r.published for r in revisions if r.published), *starts])
         measures, unmodelled = apply_registry(measures, load_registry(), notes, printed, covered)
+        measures = backdated_exceptions(measures)
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
                  notes=notes, notes_key=notes_key)
 
@@ -250,16 +246,25 @@ def _parse_all(revisions: list[Revision], verify: bool) -> Iterator[dict[str, Li
             yield from parsed
 
 
-def _reusable(base: Model | None, revisions: list[Revision]) -> int:
+def _reusable(base: Model | None, revisions: list[Revision], verify: bool = True) -> int:
     """How many leading revisions of ``base`` match the archives at hand (name and sha256)."""
     if base is None:
         return 0
     n = 0
     for old, new in zip(base.revisions, revisions, strict=False):
-        if (old.name, old.sha256) != (new.name, new.sha256):
-            break
+        if not new.sha256 or (old.name, old.sha256) != (new.name, new.sha256):
+            break  # no checksum listed: nothing says the archive is the one parsed before
+        if verify and not _matches(new.json_path, new.sha256):
+            break  # damaged or replaced under the same listing: parse it, which names the damage
         n += 1
     return n
+
+
+def _matches(path: Path, sha256: str) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
 
 
 def _apply_events(m: Measure, events: list[LegalEvent]) -> list[Measure]:
