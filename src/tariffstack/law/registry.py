@@ -157,15 +157,8 @@ def _terms(spec: str, where: str, field_name: str) -> tuple[str, ...]:
     return terms
 
 
-def parse_row(row: Mapping[str, str | None], where: str) -> Record:
-    """One CSV row as a record, or a DataError naming the file, line and field."""
-    extra = [k for k in row if k not in COLUMNS and k not in OPTIONAL]
-    if extra:
-        raise DataError(f"{where}: unknown field {extra[0]!r} (fields: {', '.join(COLUMNS + OPTIONAL)})")
-    missing = [k for k in COLUMNS if row.get(k) is None]
-    if missing:
-        raise DataError(f"{where}: missing field {missing[0]!r}")
-    v = {k: (row[k] or "").strip() for k in COLUMNS}
+def _check_fields(v: Mapping[str, str], where: str) -> str | None:
+    """The plain fields of a row checked one by one; the row's condition (None: none)."""
     if not HEADING_RE.match(v["heading"]):
         raise DataError(f"{where}: heading: {v['heading']!r} is not a 9903.xx.xx heading")
     if v["status"] not in get_args(Status):
@@ -184,6 +177,32 @@ def parse_row(row: Mapping[str, str | None], where: str) -> Record:
     if v["status"] == "modelled" and v["role"] != "exempt" and cond in OTHER_CONDITIONS:
         raise DataError(f"{where}: condition: {cond!r} is not an input, so an imposing heading that "
                         "needs it cannot be modelled (mark it not_evaluated)")
+    return cond
+
+
+def _exempts(text: str, where: str) -> list[tuple[str, str]]:
+    """The ``exempts`` field: ``;``-separated headings or heading ranges, as (first, last)."""
+    exempts: list[tuple[str, str]] = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        if not RANGE_RE.match(part):
+            raise DataError(f"{where}: exempts: {part!r} is not a heading or heading range")
+        lo, _, hi = part.partition("-")
+        exempts.append((lo, hi or lo))
+    return exempts
+
+
+def parse_row(row: Mapping[str, str | None], where: str) -> Record:
+    """One CSV row as a record, or a DataError naming the file, line and field."""
+    extra = [k for k in row if k not in COLUMNS and k not in OPTIONAL]
+    if extra:
+        raise DataError(f"{where}: unknown field {extra[0]!r} (fields: {', '.join(COLUMNS + OPTIONAL)})")
+    missing = [k for k in COLUMNS if row.get(k) is None]
+    if missing:
+        raise DataError(f"{where}: missing field {missing[0]!r}")
+    v = {k: (row[k] or "").strip() for k in COLUMNS}
+    cond = _check_fields(v, where)
     products = _terms(v["products"], where, "products")
     if not products:
         raise DataError(f"{where}: products: missing (use 'none' when they cannot be established)")
@@ -194,14 +213,7 @@ def parse_row(row: Mapping[str, str | None], where: str) -> Record:
         raise DataError(f"{where}: except_products: only code: and note: terms")
     if not v["countries"]:
         raise DataError(f"{where}: countries: missing ('*' for any country)")
-    exempts: list[tuple[str, str]] = []
-    for part in (p.strip() for p in (row.get("exempts") or "").split(";")):
-        if not part:
-            continue
-        if not RANGE_RE.match(part):
-            raise DataError(f"{where}: exempts: {part!r} is not a heading or heading range")
-        lo, _, hi = part.partition("-")
-        exempts.append((lo, hi or lo))
+    exempts = _exempts(row.get("exempts") or "", where)
     if exempts and v["role"] != "exempt":
         raise DataError(f"{where}: exempts: only an exempting record takes goods out of other headings")
     basis = (row.get("basis") or "").strip() or None
