@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "tariffstack"
 
 # rank of each room; a module may import its own room and rooms of a lower rank only
 RANKS = {
-    "": 0,  # the base: errors, config, files, models
+    "": 0,  # the base: errors, config, files, models, words
     "sources": 1,
     "law": 2,
     "engine": 3,
@@ -22,7 +22,7 @@ RANKS = {
     "service": 7,
     "surfaces": 8,
 }
-BASE_MODULES = {"__init__", "__version__", "errors", "config", "files", "models"}
+BASE_MODULES = {"__init__", "__version__", "errors", "config", "files", "models", "words"}
 
 
 def _room(module: str) -> str:

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from tariffstack.errors import DataError, UnknownCountry
 
-__all__ = ["GROUPS", "Country", "all_countries", "find_in_text", "get", "resolve"]
+__all__ = ["GROUPS", "Country", "all_countries", "find_in_text", "get", "parse_spec", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +294,24 @@ def find_in_text(text: str) -> frozenset[str]:
         found.update(index.text_targets[lowered])
     found.discard("US")
     return frozenset(found)
+
+
+def parse_spec(spec: str, where: str = "") -> frozenset[str] | None:
+    """A country field of the package's data files: ``*`` (or empty) for any country, else
+    ``;``-separated ISO codes and group names (EU, USMCA, ...), groups expanded. An unknown code
+    is a DataError naming ``where`` (file:line and field)."""
+    spec = (spec or "").strip()
+    if spec in ("", "*"):
+        return None
+    out: set[str] = set()
+    for part in (p.strip() for p in spec.split(";")):
+        if not part:
+            continue
+        if part in GROUPS:
+            out |= GROUPS[part]
+            continue
+        try:
+            out.add(get(part).iso2)
+        except UnknownCountry as exc:
+            raise DataError(f"{where + ': ' if where else ''}unknown country or group {part!r}") from exc
+    return frozenset(out)

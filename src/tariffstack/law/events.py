@@ -124,17 +124,6 @@ def _date(text: str, what: str) -> date | None:
     return optional_date(text, f"legal data: bad {what} date")
 
 
-def _countries(spec: str) -> frozenset[str] | None:
-    spec = (spec or "").strip()
-    if spec in ("", "*"):
-        return None
-    out: set[str] = set()
-    for part in spec.split(";"):
-        part = part.strip()
-        out |= countries.GROUPS.get(part, frozenset({part}))
-    return frozenset(out)
-
-
 @cache
 def load_events() -> list[LegalEvent]:
     out: list[LegalEvent] = []
@@ -148,7 +137,7 @@ def load_events() -> list[LegalEvent]:
                 id=row["id"], headings=row.get("headings", ""), layer=row.get("layer", ""),
                 action=row.get("action", "").strip(), effective=eff,
                 end=_date(row.get("end", ""), "end"), rate_pct=float(rate) if rate else None,
-                countries=_countries(row.get("countries", "")),
+                countries=countries.parse_spec(row.get("countries", ""), "legal_events.csv: countries"),
                 citation=row.get("citation", ""), summary=row.get("summary", ""),
             )
         )
@@ -192,7 +181,7 @@ def load_de_minimis() -> list[DeMinimisRule]:
         thr = (row.get("threshold_usd") or "").strip()
         out.append(
             DeMinimisRule(
-                id=row["id"], countries=_countries(row.get("countries", "")),
+                id=row["id"], countries=countries.parse_spec(row.get("countries", ""), "de_minimis.csv: countries"),
                 validity=Validity.from_last(eff, _date(row.get("last", ""), "last")),
                 eligible=(row.get("eligible") or "").strip().lower() in ("1", "true", "yes"),
                 threshold_usd=float(thr) if thr else 800.0,
@@ -246,7 +235,7 @@ def load_stacking() -> list[StackingRule]:
                 share_input=(row.get("share_input") or "").strip() or None,
                 validity=Validity.from_last(_date(row.get("effective", ""), "effective"),
                                             _date(row.get("end", ""), "end")),
-                countries=_countries(row.get("countries", "")),
+                countries=countries.parse_spec(row.get("countries", ""), "stacking.csv: countries"),
                 citation=row.get("citation", ""), quote=row.get("quote", ""),
             )
         )

@@ -24,6 +24,7 @@ from tariffstack.law.validity import Validity
 from tariffstack.models import LayerName
 from tariffstack.sources.changes import ChangeRecord
 from tariffstack.sources.schedule import Line, Revision, digits
+from tariffstack.words import month_number
 
 Status = Literal["active", "suspended", "terminated"]
 
@@ -36,14 +37,6 @@ HEADING_RE = re.compile(
 CODE_IN_TEXT_RE = re.compile(r"\b(\d{4}\.\d{2}(?:\.\d{2}(?:\.?\d{2})?)?)\b")
 HEADING4_RE = re.compile(r"\bheadings? ((?:\d{4}(?:, | and | or |, and |, or )?)+)")
 CHAPTER_RE = re.compile(r"\bchapters? ((?:\d{1,2}(?:, | and | or |, and |, or )?)+)")
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-         "october", "november", "december"],
-        start=1,
-    )
-}
 DATE_TXT = r"(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2}),\s*(\d{4})"
 LOADED_RE = re.compile(r"loaded onto a vessel.{0,200}?before 12:01 a\.m\.[^,;]{0,40}? on " + DATE_TXT, re.I)
 ENTERED_BEFORE_RE = re.compile(
@@ -113,19 +106,11 @@ def families() -> tuple[Family, ...]:
             out.append(
                 Family(
                     first=row["first"], last=row["last"], layer=row["layer"],  # type: ignore[arg-type]
-                    scope=row["scope"], countries=_country_group(cs) if cs else None,
+                    scope=row["scope"], countries=countries.parse_spec(cs, "families.csv: countries") if cs else None,
                     citation=row["citation"], summary=row["summary"],
                 )
             )
     return tuple(out)
-
-
-def _country_group(spec: str) -> frozenset[str]:
-    codes: set[str] = set()
-    for part in spec.split(";"):
-        part = part.strip()
-        codes |= countries.GROUPS.get(part, frozenset({part}))
-    return frozenset(codes)
 
 
 def family_for(heading: str) -> Family | None:
@@ -188,7 +173,7 @@ class Measure:
 
 
 def _date(m: re.Match[str], offset: int = 1) -> date:
-    return date(int(m.group(offset + 2)), MONTHS[m.group(offset).lower()], int(m.group(offset + 1)))
+    return date(int(m.group(offset + 2)), month_number(m.group(offset)), int(m.group(offset + 1)))
 
 
 def split_compiler_note(text: str) -> tuple[str, str]:

@@ -123,21 +123,9 @@ class Record:
 
 
 def _countries(spec: str, where: str, field_name: str) -> frozenset[str] | None:
-    spec = spec.strip()
-    if spec == "*":
-        return None
-    out: set[str] = set()
-    for part in (p.strip() for p in spec.split(";")):
-        if not part:
-            continue
-        if part in countries.GROUPS:
-            out |= countries.GROUPS[part]
-            continue
-        try:
-            out.add(countries.get(part).iso2)
-        except Exception as exc:  # noqa: BLE001 - any lookup failure is a data error here
-            raise DataError(f"{where}: {field_name}: unknown country or group {part!r}") from exc
-    return frozenset(out)
+    if not spec.strip():
+        return frozenset()
+    return countries.parse_spec(spec, f"{where}: {field_name}")
 
 
 def _date(text: str, where: str, field_name: str) -> date | None:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Literal
 
 from tariffstack.errors import DataError
+from tariffstack.sources.schedule import digits, dotted
+from tariffstack.words import month_number, roman_value
 
 __all__ = [
     "ChangeEntry",
@@ -39,10 +41,6 @@ __all__ = [
 
 EntryKind = Literal["heading", "note", "general_note", "other"]
 
-_MONTHS: dict[str, int] = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}
 _MONTH_RE = (
     r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
     r"Aug(?:ust|\.)?|Sep(?:tember|t\.?|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
@@ -84,8 +82,6 @@ _QUALIFIER_RE = re.compile(
 _SUBCH_RE = re.compile(r"\bsubch(?:apter)?\.?\s*(?P<r>[IVXLC]+)\b", re.IGNORECASE)
 _CH_RE = re.compile(r"\bch(?:apter)?\.?\s*(?P<n>\d+)", re.IGNORECASE)
 _SECTION_RE = re.compile(r"\bsection\s+(?P<r>[IVXLC]+)\b", re.IGNORECASE)
-_ROMAN_RE = re.compile(r"^m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$")
-_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 _DEFAULT_NOTE_SCOPE = ""  # U.S. note of subchapter III, chapter 99
 
 
@@ -157,9 +153,7 @@ def canonical_code(text: str) -> str | None:
     text = text.strip()
     if not _CODE_FORM_RE.match(text):
         return None
-    digits = text.replace(".", "")
-    groups = [digits[:4]] + [digits[i : i + 2] for i in range(4, len(digits), 2)]
-    return ".".join(groups)
+    return dotted(digits(text))
 
 
 def _code_and_parents(code: str) -> Iterator[str]:
@@ -324,7 +318,7 @@ def _ordinal(token: str, depth: int) -> Interval:
         n = int(token)
         return ("n", n, n)
     low = token.lower()
-    if depth == 2 and token.islower() and _ROMAN_RE.match(low):
+    if depth == 2 and token.islower() and roman_value(low) is not None:
         n = _roman(low)
         return ("r", n, n)
     kind = "A" if token.isupper() else "a"
@@ -338,11 +332,10 @@ def _ordinal(token: str, depth: int) -> Interval:
 
 
 def _roman(text: str) -> int:
-    total = 0
-    for a, b in zip(text, text[1:] + " ", strict=True):
-        v = _ROMAN_VALUES[a]
-        total += -v if b != " " and _ROMAN_VALUES[b] > v else v
-    return total
+    value = roman_value(text)
+    if value is None:  # the patterns that call this only match roman numerals
+        raise ValueError(f"not a roman numeral: {text!r}")
+    return value
 
 
 def _refs_related(
@@ -370,7 +363,7 @@ def _parse_date(text: str, ref_year: int | None) -> date | None:
     m = _DATE_RE.search(text)
     if m is None:
         return None
-    month = _MONTHS[m.group("m")[:3].lower()]
+    month = month_number(m.group("m"))
     day, year = int(m.group("d")), int(m.group("y"))
     if ref_year is not None and abs(year - ref_year) > 50 and abs(year - 1000 - ref_year) <= 1:
         year -= 1000

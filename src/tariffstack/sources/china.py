@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tariffstack.errors import BadInput, DataError, DateOutOfRange
+from tariffstack.sources.schedule import digits
 
 ANNOUNCEMENTS = "announcements_2025.csv"
 WTO_FILE = "C156_C840.csv"
@@ -189,7 +190,7 @@ def general_level(rate: str, scope: str) -> float | None:
 
 
 def _norm_hs6(code: str) -> str:
-    d = re.sub(r"[\s.]", "", str(code))
+    d = digits(str(code))
     if not d.isdigit() or len(d) < 6:
         raise BadInput(f"HS6 code must be at least 6 digits (e.g. 300490 or 3004.90), got {code!r}")
     return d[:6]

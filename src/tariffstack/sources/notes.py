@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tariffstack.errors import BadInput, DataError
+from tariffstack.sources.schedule import digits
+from tariffstack.words import roman_value
 
 __all__ = ["NoteSubdivision", "NotesIndex", "parse_ref"]
 
@@ -192,7 +194,6 @@ def _split_notes(roman: str, lines: list[str]) -> list[_RawNote]:
 _LABEL_RE = re.compile(r"\(([A-Za-z]{1,5}|\d{1,3})\)")
 _OPENLESS_LABEL_RE = re.compile(r"([a-z]{1,4})\)(?=\s)")  # opening parenthesis lost
 _ROMAN_LOWER_RE = re.compile(r"^(?=[ivxl])(xl|l?x{0,3})(ix|iv|v?i{0,3})$")
-_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50}
 # A label followed by these words is a wrapped cross-reference, not the start of a subdivision.
 _REFERENCE_TAIL_RE = re.compile(
     r"^(?:[,.;:)\]\u00ad\u2013\u2014\ufffd-]"
@@ -205,16 +206,8 @@ Kind = str
 
 
 def _roman(s: str) -> int | None:
-    """Value of a lowercase roman numeral up to 89, or None."""
-    if not _ROMAN_LOWER_RE.match(s):
-        return None
-    total = 0
-    prev = 0
-    for ch in reversed(s):
-        v = _ROMAN_VALUES[ch]
-        total = total - v if v < prev else total + v
-        prev = max(prev, v)
-    return total
+    """Value of a lowercase roman numeral up to 89 (the labels notes use), or None."""
+    return roman_value(s) if _ROMAN_LOWER_RE.match(s) else None
 
 
 def _readings(label: str) -> list[tuple[Kind, int]]:
@@ -552,10 +545,10 @@ def _listed(code: str, listed: frozenset[str]) -> bool:
 
 
 def _normalize_code(code: str) -> str:
-    digits = re.sub(r"[.\s]", "", code)
-    if not digits.isdigit() or len(digits) not in (2, 4, 6, 8, 10):
+    d = digits(code)
+    if not d.isdigit() or len(d) not in (2, 4, 6, 8, 10):
         raise BadInput(f"not an HTS code: {code!r} (expected e.g. 8517.13.00.00 or 8517130000)")
-    return digits
+    return d
 
 
 # --------------------------------------------------------------------------------------------
