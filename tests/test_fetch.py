@@ -1,168 +1,41 @@
 """``tariffstack.fetch`` against a real HTTP server on 127.0.0.1 serving ../shared.
 
-The handler serves the shared files with Range support and has switches to inject the failures
-fetch must survive (cut connections, altered bytes, 404, 503) plus an emulation of USITC's
-reststop endpoints. Nothing here touches the network.
+The server (``mirror_server.py``) serves the shared files with Range support and has switches to
+inject the failures fetch must survive (cut connections, altered bytes, 404, 503, a mirror that
+changed a revision) plus an emulation of USITC's reststop endpoints. Nothing here touches the
+network.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import re
+import shutil
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
+from mirror_server import Running, serve
 
 from tariffstack.errors import DataError, FetchError
 from tariffstack.sources import fetch
+from tariffstack.sources.changes import change_record_text, parse_change_record
 from tariffstack.sources.fetch import FetchResult, fetch_mirror, fetch_usitc, verify_archives
+from tariffstack.sources.manifest import load_manifest, make_manifest
 
 # A few revisions keep the tests fast; 2026 rev 10 has no change record in the shared data.
 PICKED = ("2025 basic", "2025 rev 1", "2026 rev 10")
-DEFAULT = ("2025 basic",)
 BOTH = ("2025 basic", "2025 rev 1")
 BASIC_JSON = "hts/json/hts_2025_basic.json.gz"
 REV1_JSON = "hts/json/hts_2025_rev_1.json.gz"
-
-
-@dataclass
-class ServerState:
-    """Switches the test flips and what the handler saw."""
-
-    root: Path
-    revisions: tuple[str, ...] | None = DEFAULT
-    csv_override: str | None = None
-    ranges: bool = True
-    cut_once: set[str] = field(default_factory=set)
-    corrupt: set[str] = field(default_factory=set)
-    missing: set[str] = field(default_factory=set)
-    fail_once: dict[str, int] = field(default_factory=dict)
-    releases: list[list[dict[str, Any]]] = field(default_factory=list)
-    export_json: bytes = b""
-    requests: list[tuple[str, str | None]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def paths_requested(self) -> list[str]:
-        return [p for p, _ in self.requests]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: ServerState
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Connections we cut on purpose are not errors worth printing."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Keep test output clean."""
-
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        state = self.server.state
-        url = urlsplit(self.path)
-        path = unquote(url.path)
-        with state.lock:
-            state.requests.append((path, self.headers.get("Range")))
-            status = state.fail_once.pop(path, None)
-        if status is not None:
-            self._plain(status, b"try later", {"Retry-After": "0"})
-            return
-        if path in state.missing:
-            self._plain(404, b"not here")
-            return
-        if path == "/hts/REVISIONS.csv":
-            self._send(path, self._revisions_csv(state))
-        elif path == "/reststop/releaseList":
-            with state.lock:
-                listing = state.releases.pop(0) if len(state.releases) > 1 else state.releases[0]
-            self._send(path, json.dumps(listing).encode(), "application/json")
-        elif path == "/reststop/exportList":
-            self._send(path, state.export_json, "application/json")
-        elif path == "/reststop/file":
-            query = parse_qs(url.query)
-            release = query.get("release", [""])[0]
-            name = query.get("filename", [""])[0]
-            pdf = state.root / "hts" / "change_records" / f"{release}_change_record.pdf"
-            if name != "Change Record" or not pdf.is_file():
-                self._plain(404, b"no such file")
-            else:
-                self._send(path, pdf.read_bytes(), "application/pdf")
-        else:
-            file = (state.root / path.lstrip("/")).resolve()
-            if state.root.resolve() not in file.parents or not file.is_file():
-                self._plain(404, b"not found")
-            else:
-                self._send(path, file.read_bytes())
-
-    def _revisions_csv(self, state: ServerState) -> bytes:
-        if state.csv_override is not None:
-            return state.csv_override.encode()
-        text = (state.root / "hts" / "REVISIONS.csv").read_text(encoding="utf-8")
-        if state.revisions is None:
-            return text.encode()
-        lines = text.splitlines(keepends=True)
-        keep = [ln for ln in lines[1:] if ln.split(",", 1)[0] in state.revisions]
-        return "".join(lines[:1] + keep).encode()
-
-    def _plain(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _send(self, path: str, data: bytes, ctype: str = "application/octet-stream") -> None:
-        state = self.server.state
-        if path in state.corrupt:
-            mid = len(data) // 2
-            data = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :]
-        status, body, extra = 200, data, {"Accept-Ranges": "bytes"} if state.ranges else {}
-        m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
-        if state.ranges and m:
-            start = int(m.group(1))
-            end = min(int(m.group(2)) if m.group(2) else len(data) - 1, len(data) - 1)
-            if start >= len(data):
-                self._plain(416, b"", {"Content-Range": f"bytes */{len(data)}"})
-                return
-            status, body = 206, data[start : end + 1]
-            extra["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        with state.lock:
-            cut = path in state.cut_once
-            state.cut_once.discard(path)
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in extra.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if cut:  # promise the whole body, deliver a third, hang up
-            self.wfile.write(body[: len(body) // 3])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-
-@dataclass
-class Running:
-    state: ServerState
-    url: str
 
 
 @pytest.fixture(autouse=True)
@@ -173,16 +46,8 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def server(shared_dir: Path) -> Iterator[Running]:
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.state = ServerState(root=shared_dir)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield Running(httpd.state, f"http://127.0.0.1:{httpd.server_address[1]}")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serve(shared_dir) as running:
+        yield running
 
 
 @pytest.fixture
@@ -445,7 +310,7 @@ def usitc(server: Running, shared_dir: Path) -> Running:
     return server
 
 
-def test_usitc_adds_current_release(usitc: Running, tmp_path: Path) -> None:
+def test_usitc_adds_current_release(usitc: Running, tmp_path: Path, shared_dir: Path) -> None:
     dest = tmp_path / "hts"
     usitc.state.revisions = ("2025 basic",)
     fetch_mirror(usitc.url, dest)  # an archive built earlier
@@ -454,15 +319,18 @@ def test_usitc_adds_current_release(usitc: Running, tmp_path: Path) -> None:
 
     json_name = "hts/json/hts_2026_rev_6.json.gz"
     record_name = "hts/change_records/2026HTSRev6_change_record.pdf"
+    text_name = "hts/change_records/2026HTSRev6_change_record.txt"
     assert result == FetchResult((json_name, record_name), (), ())
     rows = _local_rows(dest)
     assert list(rows) == ["2025 basic", "2026 rev 6"]
     assert rows["2026 rev 6"]["json"] == json_name
-    assert rows["2026 rev 6"]["change_record"] == record_name
+    assert rows["2026 rev 6"]["change_record"] == text_name  # the PDF's text, which the build reads
     assert rows["2026 rev 6"]["published"] == "2026-04-08"
     with gzip.open(_local(dest, json_name), "rb") as fh:
         assert fh.read() == usitc.state.export_json
     assert _local(dest, record_name).read_bytes().startswith(b"%PDF")
+    assert _entries(_local(dest, text_name).read_text(encoding="utf-8"), "2026 rev 6") == _shared_entries(
+        shared_dir, "2026HTSRev6")
     assert verify_archives(dest) == []
     assert _leftovers(dest) == []
     export_calls = [p for p in usitc.state.paths_requested() if p == "/reststop/exportList"]
@@ -470,7 +338,7 @@ def test_usitc_adds_current_release(usitc: Running, tmp_path: Path) -> None:
 
     usitc.state.requests.clear()
     again = fetch_usitc(dest, base_url=usitc.url)
-    assert again == FetchResult((), (json_name, record_name), ())
+    assert again == FetchResult((), (json_name, text_name), ())
     assert "/reststop/exportList" not in usitc.state.paths_requested()
 
 
@@ -503,6 +371,139 @@ def test_usitc_without_change_record(usitc: Running, tmp_path: Path) -> None:
     ]
     assert "HTTP 404" in result.failed[0][1]
     assert _local_rows(dest)["2026 rev 6"]["change_record"] == ""
+
+
+def _entries(text: str, revision: str) -> list[tuple[tuple[str, ...], str | None, date | None]]:
+    """What the model takes from a change record: per entry, its codes, note and date."""
+    return [(e.codes, e.note_ref, e.effective) for e in parse_change_record(text, revision).entries]
+
+
+def _shared_entries(shared_dir: Path, stem: str) -> list[tuple[tuple[str, ...], str | None, date | None]]:
+    text = (shared_dir / "hts" / "change_records" / f"{stem}_change_record.txt").read_text(encoding="utf-8")
+    label = re.sub(r"(\d{4})HTSRev(\d+)", r"\1 rev \2", stem).replace("HTSBasic", " basic")
+    return _entries(text, label)
+
+
+@pytest.mark.parametrize("stem", ["2025HTSRev18", "2025HTSRev29", "2026HTSRev9"])
+def test_change_record_pdfs_read_like_pdftotext(shared_dir: Path, stem: str) -> None:
+    """USITC's own PDFs (a four-page table; two with a split "2(" bracket in pypdf's layout)
+    give the entries and publication date of the shared ``pdftotext -layout`` text."""
+    folder = shared_dir / "hts" / "change_records"
+    label = re.sub(r"(\d{4})HTSRev(\d+)", r"\1 rev \2", stem)
+    from_pdf = change_record_text(folder / f"{stem}_change_record.pdf")
+    from_txt = (folder / f"{stem}_change_record.txt").read_text(encoding="utf-8")
+    assert _entries(from_pdf, label) == _entries(from_txt, label) and len(_entries(from_pdf, label)) > 10
+    assert parse_change_record(from_pdf, label).published == parse_change_record(from_txt, label).published
+
+
+def _pdf_of(text: str) -> bytes:
+    """A change record PDF made the way USITC's look to a reader: the table's lines set in a
+    fixed-pitch font at their columns, several pages (reportlab, pinned in the dev extra)."""
+    from reportlab.lib.pagesizes import landscape, letter
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=landscape(letter), invariant=True)
+    width, height = landscape(letter)
+    lines = text.encode("latin-1", "replace").decode("latin-1").splitlines()
+    for start in range(0, len(lines), 45):
+        pdf.setFont("Courier", 8)
+        for k, line in enumerate(lines[start : start + 45]):
+            pdf.drawString(30, height - 40 - 11 * k, line)
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def test_usitc_change_record_that_is_no_readable_pdf(usitc: Running, tmp_path: Path) -> None:
+    dest = tmp_path / "hts"
+    usitc.state.record_pdf = b"%PDF-1.7\n% a truncated download\n1 0 obj <<"
+
+    result = fetch_usitc(dest, base_url=usitc.url)
+
+    record_name = "hts/change_records/2026HTSRev6_change_record.pdf"
+    assert [name for name, _ in result.failed] == [record_name]
+    assert "not a readable PDF" in result.failed[0][1]
+    assert _local_rows(dest)["2026 rev 6"]["change_record"] == ""
+    assert not _local(dest, record_name).exists() and _leftovers(dest) == []
+
+
+def test_usitc_pdf_listed_by_an_older_fetch_becomes_text(usitc: Running, tmp_path: Path, shared_dir: Path) -> None:
+    """A folder from the fetch that listed the PDF itself: the text is made, no download."""
+    dest = tmp_path / "hts"
+    fetch_usitc(dest, base_url=usitc.url)
+    rows = _local_rows(dest)
+    text_name = rows["2026 rev 6"]["change_record"]
+    _local(dest, text_name).unlink()
+    rows["2026 rev 6"]["change_record"] = text_name.removesuffix(".txt") + ".pdf"
+    with open(dest / "REVISIONS.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows["2026 rev 6"]))
+        writer.writeheader()
+        writer.writerows(rows.values())
+    usitc.state.requests.clear()
+
+    result = fetch_usitc(dest, base_url=usitc.url)
+
+    assert result.failed == () and "/reststop/file" not in usitc.state.paths_requested()
+    assert _local_rows(dest)["2026 rev 6"]["change_record"] == text_name
+    assert _entries(_local(dest, text_name).read_text(encoding="utf-8"), "2026 rev 6") == _shared_entries(
+        shared_dir, "2026HTSRev6")
+
+
+def test_fetch_then_build_reads_usitcs_pdf_change_record(
+    usitc: Running, tmp_path: Path, hts_dir: Path, shared_dir: Path, engine: Any, session_home: Path
+) -> None:
+    """End to end: a data folder whose 2026 rev 9 came without its change record; USITC serves
+    that record as a PDF (made here from the published text); fetch, then build, then rate.
+
+    The record dates the 2026 rev 9 changes from May 1, 2026 (e.g. 9903.76.24, Added, effective
+    May 1, 2026, "Notice"), four weeks before the revision's publication on May 28, 2026; the
+    built model must carry those dates, so its answers equal the reference build's.
+    """
+    from tariffstack.engine.us import Engine, Inputs
+
+    dest = tmp_path / "tariff-data"
+    (dest / "json").mkdir(parents=True)
+    (dest / "change_records").mkdir()
+    shutil.copytree(hts_dir / "notes", dest / "notes")
+    with open(hts_dir / "REVISIONS.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        shutil.copy2(hts_dir.parent / row["json"], dest / "json")
+        if row["revision"] == "2026 rev 9":
+            row["change_record"] = ""  # the archive came, its record did not
+        elif row["change_record"]:
+            shutil.copy2(hts_dir.parent / row["change_record"], dest / "change_records")
+    with open(dest / "REVISIONS.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    text = (hts_dir / "change_records" / "2026HTSRev9_change_record.txt").read_text(encoding="utf-8")
+    usitc.state.record_pdf = _pdf_of(text)
+    usitc.state.releases = [[_release("2026HTSRev9", "current", "05/28/2026")]]
+
+    result = fetch_usitc(dest, base_url=usitc.url)
+
+    assert result.failed == () and result.warnings == ()
+    assert result.downloaded == ("hts/change_records/2026HTSRev9_change_record.pdf",)
+    assert _local_rows(dest)["2026 rev 9"]["change_record"] == "hts/change_records/2026HTSRev9_change_record.txt"
+    home = tmp_path / "home"
+    (home / "cache").mkdir(parents=True)
+    for cached in (session_home / "cache").glob("model-*.pickle"):  # so only what changed is parsed
+        shutil.copy2(cached, home / "cache" / cached.name)
+    built = Engine.load(dest, home)
+    ref = engine.model
+    assert _entries(text, "2026 rev 9") == [(e.codes, e.note_ref, e.effective)
+                                            for e in built.model.records["2026 rev 9"].entries]
+    named = {c for e in ref.records["2026 rev 9"].entries for c in e.codes}
+    assert "9903.76.24" in named
+    for heading in sorted(named & set(ref.measures)):
+        assert [(v.start, v.end) for v in built.model.measures[heading]] == \
+            [(v.start, v.end) for v in ref.measures[heading]], heading
+    assert built.model.measures["9903.76.24"][0].start == date(2026, 5, 1)  # not May 28
+    for code, origin in (("8407.31.0040", "CN"), ("8703.22.0110", "GB"), ("8706.00.0520", "GB")):
+        day = date(2026, 5, 15)
+        assert built.rate(code, origin, day, Inputs()).to_json() == engine.rate(code, origin, day, Inputs()).to_json()
 
 
 def test_usitc_release_switch_during_download(usitc: Running, tmp_path: Path) -> None:
@@ -569,3 +570,131 @@ def test_verify_malformed_revisions_csv(tmp_path: Path) -> None:
     (tmp_path / "REVISIONS.csv").write_text("revision,json\n2025 basic,x\n", encoding="utf-8")
     with pytest.raises(DataError, match="lacks the column"):
         verify_archives(tmp_path)
+
+
+# ---------------------------------------------------------------------------------- manifest
+
+
+def test_shipped_manifest_pins_the_shared_data(hts_dir: Path) -> None:
+    """The package's manifest is the reference copy's, file for file (remake it with
+    ``python -m tariffstack.sources.manifest ../shared/hts`` when a revision is added)."""
+    shipped = json.loads((Path(fetch.__file__).parents[1] / "data" / "manifest.json").read_text(encoding="utf-8"))
+    assert shipped == make_manifest(hts_dir)
+    manifest = load_manifest()
+    with open(hts_dir / "REVISIONS.csv", encoding="utf-8", newline="") as fh:
+        listed = list(csv.DictReader(fh))
+    assert list(manifest.revisions) == [r["revision"] for r in listed]
+    assert all(manifest.conflict(r) is None for r in listed)
+    pdfs = [p for pin in manifest.revisions.values() for p in pin.change_records if p.endswith(".pdf")]
+    assert len(pdfs) == 43  # every revision but 2026 rev 10, which has no change record
+    assert list(manifest.notes) == ["hts/notes/chapter99_2026_rev_6.txt"]
+
+
+def _regzip(raw: bytes, change: Any) -> bytes:
+    records = json.loads(gzip.decompress(raw))
+    change(records)
+    return gzip.compress(json.dumps(records).encode(), mtime=0)
+
+
+def _mirror_csv(shared_dir: Path, edit: dict[str, dict[str, str]]) -> str:
+    """The shared REVISIONS.csv, cut to 2025 basic and rev 1, with some cells changed."""
+    with open(shared_dir / "hts" / "REVISIONS.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["revision"] in BOTH]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, **edit.get(row["revision"], {})})
+    return buf.getvalue()
+
+
+def test_mirror_that_changed_a_revision_is_refused(server: Running, tmp_path: Path, shared_dir: Path) -> None:
+    """A mirror serves another 2025 rev 1 (one MFN rate edited) and lists its sha256 so its own
+    checks pass: the manifest refuses it, names the file, installs nothing of it."""
+    original = (shared_dir / REV1_JSON).read_bytes()
+
+    def edit(records: list[dict[str, Any]]) -> None:
+        line = next(r for r in records if r.get("htsno") == "8517.13.00.00")
+        line["general"] = "25%"
+
+    forged = _regzip(original, edit)
+    server.state.files[REV1_JSON] = forged
+    server.state.csv_override = _mirror_csv(shared_dir, {"2025 rev 1": {"sha256": hashlib.sha256(forged).hexdigest()}})
+    dest = tmp_path / "hts"
+
+    result = fetch_mirror(server.url, dest)
+
+    assert [name for name, _ in result.failed] == [REV1_JSON]
+    assert "manifest pins 4525bec7e46b" in result.failed[0][1] and "refused" in result.failed[0][1]
+    assert "/" + REV1_JSON not in server.state.paths_requested()  # refused before downloading
+    assert list(_local_rows(dest)) == ["2025 basic"] and not _local(dest, REV1_JSON).exists()
+    assert _leftovers(dest) == []
+
+
+def test_mirror_file_that_differs_from_its_listing_names_the_manifest(
+    server: Running, tmp_path: Path, shared_dir: Path
+) -> None:
+    """The listing is the real one but the bytes are not: the download is discarded."""
+    server.state.revisions = BOTH
+    server.state.files[REV1_JSON] = _regzip((shared_dir / REV1_JSON).read_bytes(), lambda rs: rs.pop())
+    result = fetch_mirror(server.url, tmp_path / "hts")
+    assert [name for name, _ in result.failed] == [REV1_JSON]
+    assert "sha256 mismatch (this package's manifest pins 4525bec7e46b" in result.failed[0][1]
+    assert not _local(tmp_path / "hts", REV1_JSON).exists() and _leftovers(tmp_path / "hts") == []
+
+
+def test_mirror_that_moved_a_publication_date_is_refused(server: Running, tmp_path: Path, shared_dir: Path) -> None:
+    server.state.csv_override = _mirror_csv(shared_dir, {"2025 rev 1": {"published": "2025-01-20"}})
+    result = fetch_mirror(server.url, tmp_path / "hts")
+    assert result.failed == ((REV1_JSON, "2025 rev 1: the mirror says it was published 2025-01-20, the manifest "
+                                         "says 2025-02-05; the row was refused"),)
+
+
+def test_mirror_that_edited_a_change_record_or_the_notes_is_refused(
+    server: Running, tmp_path: Path, shared_dir: Path
+) -> None:
+    record = "hts/change_records/2025HTSRev1_change_record.txt"
+    notes = "hts/notes/chapter99_2026_rev_6.txt"
+    text = (shared_dir / record).read_text(encoding="utf-8")
+    server.state.files[record] = text.replace("February 4, 2025", "February 1, 2025").encode()
+    server.state.files[notes] = (shared_dir / notes).read_bytes() + b"\n(ccc) an extra note\n"
+    server.state.revisions = ("2025 rev 1", "2026 rev 6")
+    dest = tmp_path / "hts"
+
+    result = fetch_mirror(server.url, dest)
+
+    reasons = dict(result.failed)
+    assert set(reasons) == {record, notes}
+    assert "manifest pins" in reasons[record] and "manifest" in reasons[notes] and "refused" in reasons[notes]
+    assert not _local(dest, record).exists() and not _local(dest, notes).exists()
+    assert _local(dest, REV1_JSON).is_file()  # the archive itself was fine
+    server.state.files.clear()  # the mirror is repaired: the next fetch completes
+    again = fetch_mirror(server.url, dest)
+    assert again.failed == () and {record, notes} <= set(again.downloaded)
+
+
+def test_local_change_record_edited_by_hand_is_fetched_again(
+    server: Running, tmp_path: Path, shared_dir: Path
+) -> None:
+    record = "hts/change_records/2025HTSRev1_change_record.txt"
+    server.state.revisions = ("2025 rev 1",)
+    dest = tmp_path / "hts"
+    fetch_mirror(server.url, dest)
+    _local(dest, record).write_text("edited", encoding="utf-8")
+    result = fetch_mirror(server.url, dest)
+    assert record in result.downloaded
+    assert _local(dest, record).read_bytes() == (shared_dir / record).read_bytes()
+
+
+def test_revision_newer_than_the_manifest_is_taken_on_the_mirrors_word(
+    server: Running, tmp_path: Path, shared_dir: Path
+) -> None:
+    archive = (shared_dir / "hts" / "json" / "hts_2026_rev_10.json.gz").read_bytes()
+    server.state.files["hts/json/hts_2027_basic.json.gz"] = archive
+    server.state.csv_override = ("revision,json,change_record,published,sha256\n"
+                                 f"2027 basic,hts/json/hts_2027_basic.json.gz,,2027-01-01,"
+                                 f"{hashlib.sha256(archive).hexdigest()}\n")
+    result = fetch_mirror(server.url, tmp_path / "hts")
+    assert result.failed == () and result.downloaded == ("hts/json/hts_2027_basic.json.gz",)
+    assert any("2027 basic: not in this package's manifest (it pins 2025 basic to 2026 rev 10)" in w
+               for w in result.warnings)
