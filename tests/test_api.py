@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from tariffstack.engine.us import Engine, Inputs
 from tariffstack import news
+from tariffstack.engine.us import Engine, Inputs
 from tariffstack.surfaces.api import MAX_QUERY_STRING, bind, create_app, make_server
 
 with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinned) works
@@ -183,6 +183,8 @@ def test_check_news_json_and_text(client: TestClient, shared_dir: Path) -> None:
     for c in body["claims"]:  # spans are code-point offsets into the text as sent
         assert text[c["start"]:c["end"]] == c["fragment"]
         assert c["evidence"] is not None and c["explanation"]
+        assert c["date_source"] in ("article", "stated", "implementing_measure")
+        assert c["effective_date"][:4] == "2025"    # the day the verdict speaks of
     plain = client.post("/api/check-news", content=text.encode(), headers={"Content-Type": "text/plain"})
     assert plain.status_code == 200 and plain.json()["summary"] == body["summary"]
     # without a date line the date comes from the body or the query string

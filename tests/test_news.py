@@ -345,12 +345,14 @@ def test_article_000_claims_and_verdicts(shared_dir: Path, engine: FakeEngine,
         ("rate", "125 percent tariff on U.S. imports", "CN", "US", 125.0, "supported"),
         ("exemption", "waived the tariff on a number of American-made products", "CN", "US", None,
          "not_checkable"),
-        ("exemption", "exempt from its retaliatory 125% tariffs – including select pharmaceuticals, "
-                      "microchips and jet engines", "CN", "US", None, "not_checkable"),
-        ("rate", "125% tariffs", "CN", "US", 125.0, "supported"),
         ("de_minimis", "ended tariff exemptions on Friday for goods shipped from China worth less "
                        "than $800", "US", "CN", None, "supported"),
     ]
+    # later mentions of a claim already made are merged into it, not reported again
+    assert [r[2] for r in checked[2].claim.repeats] == ["125% tariffs"]
+    assert [r[2] for r in checked[3].claim.repeats] == [
+        "exempt from its retaliatory 125% tariffs – including select pharmaceuticals, microchips "
+        "and jet engines"]
     first = checked[0]
     assert first.claim.on == D(2025, 5, 2)
     assert first.explanation.startswith(
@@ -375,13 +377,13 @@ def test_article_000_claims_and_verdicts(shared_dir: Path, engine: FakeEngine,
     assert "No.6" in cn.explanation
     assert any(e.kind == "notice" and "税委会公告2025年第6号" in e.text for e in cn.evidence)
     assert any(e.kind == "wto" for e in cn.evidence)
-    # China's exemptions: not checkable, with the press source
-    ex = checked[4]
+    # China's exemptions: not checkable, with the press source (products from the merged repeat)
+    ex = checked[3]
     assert ex.claim.target.products == ("pharmaceuticals", "microchips", "jet engines")
     assert "never officially published" in ex.explanation and "Reuters" in ex.explanation
     assert "3004" in " ".join(ex.codes_used) or "300490" in ex.codes_used
     # "$800 ... ended on Friday" = Friday 2025-05-02, the end of de minimis for China
-    dm = checked[6]
+    dm = checked[4]
     assert dm.claim.threshold_usd == 800.0 and dm.claim.change == "end"
     assert dm.claim.when is not None and dm.claim.when.text == "on Friday"
     assert dm.claim.on == D(2025, 5, 2)
@@ -413,12 +415,10 @@ def test_article_004_claims_and_verdicts(shared_dir: Path, engine: FakeEngine,
     assert _rows(checked) == [
         ("rate", "145% tariffs", "US", "CN", 145.0, "supported"),
         ("exemption", "easing of duties on some U.S. goods", "CN", "US", None, "not_checkable"),
-        ("exemption", "exempt from its retaliatory 125% tariffs – including select pharmaceuticals, "
-                      "microchips and jet engines", "CN", "US", None, "not_checkable"),
         ("rate", "125% tariffs", "CN", "US", 125.0, "supported"),
-        ("rate", "tariffs of 145% on the U.S. side", "US", "CN", 145.0, "supported"),
-        ("rate", "125% on the Chinese side", "CN", "US", 125.0, "supported"),
     ]
+    assert [r[2] for r in checked[0].claim.repeats] == ["tariffs of 145% on the U.S. side"]
+    assert [r[2] for r in checked[2].claim.repeats] == ["125% on the Chinese side"]
     assert all(c.claim.on == D(2025, 5, 1) for c in checked if c.claim.when is None)
     easing = checked[1]
     assert easing.claim.when is not None and easing.claim.when.text == "last week"
@@ -447,7 +447,7 @@ OWN: dict[str, list[Row]] = {
     "04_beijing_retaliation.txt": [
         ("rate", "slapped 34% on American goods", "CN", "US", 34.0, "partly_supported"),
         ("rate", "tariffs on U.S. imports to 84%", "CN", "US", 84.0, "supported"),
-        ("rate", "tariffs on U.S. goods will rise to 125%", "CN", "US", 125.0, "not_checkable"),
+        ("rate", "tariffs on U.S. goods will rise to 125%", "CN", "US", 125.0, "supported"),
     ],
     "05_geneva_cut.txt": [
         ("rate", "Tariffs on Chinese goods were cut to 30 percent", "US", "CN", 30.0, "supported"),
@@ -501,7 +501,10 @@ def test_own_text_details(engine: FakeEngine, china: ChinaTariffs) -> None:
     assert steel[1].claim.when is not None and steel[1].claim.when.start == D(2025, 3, 12)
 
     canada = check(_fixture("03_canada.txt", D(2025, 5, 2)), engine, china)
-    assert canada[0].claim.on == D(2025, 5, 1)          # "on Thursday", article Friday
+    # "faces ..., the office said on Thursday": a claim in the present, checked at the article's
+    # date; the reporting day stays in `when`
+    assert canada[0].claim.on == D(2025, 5, 2) and canada[0].claim.when is not None
+    assert canada[0].claim.when.role == "report"
     assert "25% fentanyl (9903.01.10)" in canada[0].explanation
     assert "no data on tariffs imposed by Canada" in canada[1].explanation
 
@@ -510,8 +513,10 @@ def test_own_text_details(engine: FakeEngine, china: ChinaTariffs) -> None:
     # No.4 did set 34%, but No.5 raised it to 84% the same minute
     assert "No.4 did set 34% (effective 2025-04-10 12:01" in beijing[0].explanation
     assert "was 84% on 2025-04-10" in beijing[0].explanation
-    assert beijing[2].claim.forecast
-    assert "for information, on 2025-04-12 the schedule shows: supported" in beijing[2].explanation
+    # announced for Saturday and carried out that day: judged on the stated day
+    assert beijing[2].claim.mood == "announced"
+    assert (beijing[2].effective_date, beijing[2].date_source) == (D(2025, 4, 12), "stated")
+    assert "No.6" in beijing[2].explanation
 
     geneva = check(_fixture("05_geneva_cut.txt"), engine, china)
     assert geneva[0].claim.change == "cut" and geneva[0].claim.on == D(2025, 5, 14)

@@ -26,6 +26,8 @@ with warnings.catch_warnings():
 NEWS = ("date 2025-05-02\nChinese goods now face duties of 145 percent, while smartphones "
         "were exempted from the reciprocal tariff.")
 RATE = {"hts10": "8517.13.0000", "origin": "CN", "date": "2025-05-02"}
+SCENARIO = (b"name: x\nevents:\n  - action: rate\n    headings: 9903.01.24\n    rate_pct: 30\n"
+            b"    effective: 2025-12-01\n")
 
 # (method, path template, concrete URL, query, body kwargs, expected status)
 CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any], int]] = [
@@ -70,6 +72,43 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, Any], int]] = [
     ("post", "/api/check-news", "/api/check-news", {},
      {"content": b"<a/>", "headers": {"Content-Type": "application/xml"}}, 415),
     ("post", "/api/check-news", "/api/check-news", {}, {"json": {"text": 3}}, 422),
+    # both sides (routes_war.py): China's duty on U.S. goods, one product each way, the averages
+    ("get", "/api/war/rate", "/api/war/rate", {"hs": "1201.90", "date": "2025-04-15"}, {}, 200),
+    ("get", "/api/war/rate", "/api/war/rate", {"hs": "12019020", "date": "2025-04-10T12:00",
+                                               "loading_date": "2025-04-01"}, {}, 200),
+    ("get", "/api/war/rate", "/api/war/rate", {"hs": "1201.90", "origin": "CN"}, {}, 422),
+    ("get", "/api/war/rate", "/api/war/rate", {"hs": "010110"}, {}, 404),
+    ("get", "/api/war/timeline", "/api/war/timeline", {"hs": "8802.40", "from": "2025-01-01"}, {}, 200),
+    ("get", "/api/war/timeline", "/api/war/timeline", {"hs": "8802.40", "from": "2026-01-01",
+                                                       "to": "2025-01-01"}, {}, 422),
+    ("get", "/api/war/timeline.svg", "/api/war/timeline.svg", {"hs": "8802.40"}, {}, 200),
+    ("get", "/api/war/product", "/api/war/product", {"hts10": "8517.13.0000", "from": "2025-01-01"}, {}, 200),
+    ("get", "/api/war/product", "/api/war/product", {"hts10": "9801.00.1012"}, {}, 404),
+    ("get", "/api/war/product.svg", "/api/war/product.svg", {"hts10": "8517.13.0000"}, {}, 200),
+    ("get", "/api/war/average", "/api/war/average", {}, {}, 503),
+    ("get", "/api/war/average.svg", "/api/war/average.svg", {}, {}, 503),
+    # effective rates and scenarios (routes_stats.py); this app has no built panel: 503 (200s: test_scenario.py)
+    ("get", "/api/effective-rate", "/api/effective-rate", {"date": "2025-05-02"}, {}, 503),
+    ("get", "/api/scenario/schema", "/api/scenario/schema", {}, {}, 200),
+    ("post", "/api/scenario", "/api/scenario", {"date": "2025-05-02"},
+     {"content": SCENARIO, "headers": {"Content-Type": "application/yaml"}}, 503),
+    ("post", "/api/scenario", "/api/scenario", {},
+     {"content": b"name: x\nevents: []\n", "headers": {"Content-Type": "application/yaml"}}, 422),
+    ("post", "/api/scenario", "/api/scenario", {}, {"content": b"<a/>", "headers": {"Content-Type": "application/xml"}}, 415),
+    ("post", "/api/scenario", "/api/scenario", {},
+     {"content": b"x" * 300_000, "headers": {"Content-Type": "application/yaml"}}, 413),
+    # the calculator (routes_calc.py)
+    ("get", "/api/calc", "/api/calc", {"hts10": "6403.99.9065", "origin": "VN", "date": "2025-09-01",
+                                       "value": 80000, "quantity": 5000, "unit": "prs", "mode": "ocean"}, {}, 200),
+    ("get", "/api/calc", "/api/calc", {"hts10": "0406.90.1200", "origin": "FR", "date": "2025-10-01",
+                                       "value": 1000, "quantity": 2, "unit": "prs"}, {}, 422),
+    ("post", "/api/calc/file", "/api/calc/file", {},
+     {"content": b"hts10,origin,entry_date,value\n8517.13.0000,CN,2025-05-02,100\n",
+      "headers": {"Content-Type": "text/csv"}}, 200),
+    ("post", "/api/calc/file", "/api/calc/file", {"output": "csv"},
+     {"content": b"hts10,origin,entry_date,value\n8517.13.0000,CN,2025-05-02,100\n",
+      "headers": {"Content-Type": "text/csv"}}, 200),
+    ("post", "/api/calc/file", "/api/calc/file", {}, {"content": b"{}", "headers": {"Content-Type": "application/json"}}, 415),
 ]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import glob
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,8 +31,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     folder = target.resolve().parent
     if not folder.is_dir():
         raise BadInput(f"cannot write {target}: folder {folder} does not exist")
+    _sweep(folder, target.name)
     try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.{os.getpid()}.", suffix=".part")
     except OSError as exc:
         raise BadInput(f"cannot write {target}: {exc.strerror}") from exc
     os.close(fd)
@@ -45,6 +48,29 @@ def atomic_path(target: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _sweep(folder: Path, name: str) -> None:
+    """Remove the temporaries of ``name`` left by writers that died (kill -9, power cut): their
+    names carry the writer's pid, and a pid no process has is a dead writer's. DuckDB's COPY
+    writes ``tmp_<our temporary>`` first, so those go too."""
+    ours = f".{glob.escape(name)}.*.part"
+    for tmp in [*folder.glob(ours), *folder.glob(f"tmp_{ours}")]:
+        pid = tmp.name.removeprefix("tmp_")[len(name) + 2 :].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):  # not ours to remove, or gone already: leave it
+            tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 @contextmanager

@@ -88,10 +88,10 @@ _PRODUCT_GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      "medicaments", ("3003", "3004")),
     (r"(?:stainless\s+)?steel", "steel", "iron or nonalloy steel", ("72",)),
     (r"alumin(?:i)?um", "aluminum", "aluminum", ("76",)),
-    (r"auto\s+parts|car\s+parts|automotive\s+parts", "auto parts",
+    (r"auto\s+parts|car\s+parts|automotive\s+parts|vehicle\s+parts", "auto parts",
      "parts and accessories of motor vehicles", ("8708",)),
     (r"cars|autos|automobiles|passenger\s+vehicles|(?:electric\s+)?vehicles|EVs", "cars",
-     "passenger motor vehicles", ("8703",)),
+     "passenger motor vehicles", ("87032", "87033", "87034", "87035", "87036", "87037", "87038")),
     (r"copper", "copper", "refined copper", ("74",)),
     (r"lumber|timber|softwood", "lumber", "wood sawn", ("4407",)),
     (r"laptops?|computers?|PCs", "computers", "portable automatic data processing machines",
@@ -112,7 +112,15 @@ _PRODUCT_GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (r"wheat", "wheat", "wheat", ("1001",)),
     (r"corn|maize", "corn", "corn maize", ("1005",)),
     (r"cotton", "cotton", "cotton", ("5201",)),
-    (r"lobsters?|seafood", "seafood", "lobsters", ("0306",)),
+    (r"lobsters?|seafood|aquatic\s+products", "seafood", "lobsters crustaceans fish", ("03",)),
+    (r"(?:agricultural|farm)\s+machinery|tractors", "agricultural machinery",
+     "agricultural harvesting machinery", ("8432", "8433", "8436", "8701")),
+    (r"sorghum", "sorghum", "grain sorghum", ("1007",)),
+    (r"dairy(?:\s+products)?|milk\s+powder|cheese", "dairy", "milk cream cheese", ("0401", "0402",
+                                                                                   "0404", "0406")),
+    (r"fruits?", "fruit", "fruit fresh", ("08",)),
+    (r"vegetables", "vegetables", "vegetables fresh", ("07",)),
+    (r"syringes|needles", "syringes", "syringes needles", ("901831", "901832")),
 )
 PRODUCT_RES = tuple((re.compile(rf"(?<![\w-])(?:{p})(?![\w])", re.I), label, query, prefixes)
                      for p, label, query, prefixes in _PRODUCT_GROUPS)
@@ -120,13 +128,15 @@ PRODUCT_LOOKUP = {label: (query, prefixes) for _, label, query, prefixes in _PRO
 PRODUCT_ALT = "|".join(p for p, *_ in _PRODUCT_GROUPS)
 
 TARIFF_NOUN = r"(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|" \
-               r"countermeasures?)"
+               r"counter-?measures?)"
 TARIFF_RE = re.compile(rf"\b{TARIFF_NOUN}\b|\bretaliat", re.I)
 GOODS_NOUN = r"(?:imports|import|goods|products|exports|shipments|items|merchandise|" \
-              r"steel|aluminum|cars|autos|vehicles|chips|semiconductors|smartphones|electronics)"
+              r"steel|aluminum|cars|autos|vehicles|chips|semiconductors|smartphones|electronics|" \
+              r"soybeans|beans|chicken|pork|beef|wheat|corn|cotton|coal|LNG|crude|ethane|" \
+              r"farm\s+goods|agricultural\s+products|produce)"
 NUM = r"\d{1,3}(?:\.\d+)?"
 PCT_UNIT = r"(?:\s*%|\s*-?\s*percent(?![\w])|\s*per\s*cent(?![\w]))"
-_PP_UNIT = r"(?:\s*percentage[- ]points?)"
+_PP_UNIT = r"(?:\s*-?\s*percentage[- ]points?)"
 RATE_RE = re.compile(
     rf"(?<![\w.$,])(?:(?P<lo>{NUM})(?:{PCT_UNIT})?\s*(?:to|-|–|—)\s*)?(?P<num>{NUM})"
     rf"(?P<unit>{_PP_UNIT}|{PCT_UNIT})",
@@ -139,16 +149,18 @@ _ADJ = (r"(?:ad\s+valorem|additional|extra|retaliatory|reciprocal|baseline|blank
         r"U\.S\.|US|American|Chinese|China['’]s|Trump['’]s|[\"“”'‘’]|so[- ]called|"
         r"“reciprocal”|\"reciprocal\")")
 RIGHT_ANCHOR_RE = re.compile(
-    rf"^\s*(?:[-–]\s*)?(?:{_ADJ}\s*){{0,4}}(?P<noun>(?:counter[- ]?)?tariffs?|dut(?:y|ies)|levy|levies|"
-    rf"import\s+tax(?:es)?|tax(?:es)?|surcharges?|baseline|rate|border\s+tax)\b",
+    rf"^\s*(?:[-–]\s*)?(?:[\"“”]\s*)?(?:in\s+)?(?:{_ADJ}\s*){{0,4}}(?P<noun>(?:counter[- ]?)?tariffs?|"
+    rf"dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|tax(?:es)?|surcharges?|baseline|rate|"
+    rf"border\s+tax|penalty|penalties|charge)\b",
     re.I,
 )
 LEFT_ANCHOR_RE = re.compile(
     r"(?P<noun>\b(?:tariffs?|dut(?:y|ies)|levy|levies|import\s+tax(?:es)?|surcharges?|rates?))\b"
-    r"(?P<bridge>(?:[^.;:%!?]|(?<=\b[A-Z])\.){0,80}?)\b(?:of|at|to|by|from)\s+"
+    r"(?P<bridge>(?:[^.;:%!?]|(?<=\b[A-Z])\.){0,80}?)(?:\b(?:of|at|to|by|from|will\s+be|would\s+be|"
+    r"is|was|are|were|be|stands?\s+at)\s+|,\s+(?:also\s+|now\s+|just\s+|only\s+)?)"
     r"(?:(?:a|an|the|staggering|whopping|massive|hefty|steep|new|total|combined|as\s+much\s+as|"
     r"as\s+high\s+as|up\s+to|nearly|almost|about|around|roughly|some|effective|an\s+effective|just|"
-    r"only|over|more\s+than|record)\s+)*$",
+    r"only|over|more\s+than|record|now|currently|still|already)\s+)*$",
     re.I,
 )
 VERB_ANCHOR_RE = re.compile(
@@ -159,7 +171,9 @@ VERB_ANCHOR_RE = re.compile(
     r"slash(?:es|ed|ing)?|trim(?:s|med|ming)?|eas(?:e|es|ed|ing)|set(?:s|ting)?|"
     r"fac(?:e|es|ed|ing)|bring(?:s|ing)?|brought|dropp?(?:ed|ing)?|rise|rises|rising|rose|risen|"
     r"go(?:es)?|went|climb(?:s|ed|ing)?|jump(?:s|ed|ing)?|reach(?:es|ed|ing)?|doubl(?:e|es|ed)|"
-    r"tripl(?:e|es|ed)|respond(?:s|ed)?\s+with|retaliat(?:e|es|ed)\s+with|announc(?:e|es|ed))\b"
+    r"tripl(?:e|es|ed)|respond(?:s|ed)?\s+with|retaliat(?:e|es|ed)\s+with|announc(?:e|es|ed)|"
+    r"add(?:s|ed|ing)?|keep(?:s|ing)?|kept|retain(?:s|ed|ing)?|maintain(?:s|ed|ing)?|leav(?:e|es|ing)|"
+    r"left|halv(?:e|es|ed|ing)|pa(?:y|ys|ying|id)|suspend(?:s|ed|ing)?)\b"
     r"(?P<obj>(?:[^.;:%!?]|(?<=\b[A-Z])\.){0,60}?)\s(?:(?:to|at|by|of|from|with)\s+)?"
     r"(?:(?:a|an|the|staggering|whopping|new|further|additional|extra|another)\s+)*$",
     re.I,
@@ -167,7 +181,8 @@ VERB_ANCHOR_RE = re.compile(
 QUANTITY_AFTER_RE = re.compile(
     r"^\s*(?:(?:year[- ]over[- ]year|year[- ]on[- ]year|annual(?:ized)?|y/y|on[- ]year)\s+)?"
     r"(?:drop|decline|fall|plunge|slump|slide|dip|rise|increase|jump|surge|gain|growth|decrease|"
-    r"contraction|reduction|share|stake|chance|probability|likelihood|majority|minority|of\b|"
+    r"contraction|reduction|share|stake|chance|probability|likelihood|majority|minority|"
+    r"of\b(?!\s+(?:its|the|their|that|this)\s+(?:[\w-]+\s+)?(?:tariffs?|dut(?:y|ies)|levy|levies|rate)\b)|"
     r"more\b|less\b|fewer\b|lower\b|higher\b|down\b|up\b|off\b|below\b|above\b|cheaper|"
     r"year[- ]over[- ]year|year[- ]on[- ]year|in\s+(?:imports|exports|sales|trade|shipments|"
     r"prices|output|profits|revenue|gdp)|of\s+(?:gdp|imports|exports)|stake|owned|interest)",
@@ -176,14 +191,16 @@ QUANTITY_AFTER_RE = re.compile(
 QUANTITY_VERB_BEFORE_RE = re.compile(
     r"\b(?:fell|fall|falls|falling|rose|rises|rising|grew|grow|grows|growing|dropped|drops|"
     r"declined|declines|decline|plunged|jumped|surged|increased|decreased|slid|slipped|shrank|"
-    r"contracted|expanded|climbed|gained|lost|tumbled|sank|soared|slumped|down|up)\s+"
+    r"contracted|expanded|climbed|gained|lost|tumbled|sank|soared|slumped|down|up|jump|surge|"
+    r"drop|climb|slump|plunge|shrink|swung|swing)\s+"
     r"(?:by\s+)?(?:(?:at\s+least|about|around|nearly|almost|roughly|more\s+than|less\s+than|over|"
-    r"some|an\s+estimated|just|only|a\s+further|another)\s+)*$",
+    r"some|an\s+estimated|just|only|a\s+further|another|as\s+much\s+as|as\s+little\s+as)\s+)*$",
     re.I,
 )
 QUANTITY_NOUN_RE = re.compile(
     r"\b(?:revenue|receipts|collections|prices|inflation|stocks?|shares|markets?|sales|output|"
-    r"gdp|growth|exports|imports\s+(?:fell|rose|dropped|declined|plunged|jumped|grew))\b",
+    r"gdp|growth|exports|purchases|orders|bookings|shipments|demand|production|"
+    r"imports\s+(?:fell|rose|dropped|declined|plunged|jumped|grew))\b",
     re.I,
 )
 MODAL_VERB_RE = re.compile(
@@ -195,6 +212,40 @@ MODAL_VERB_RE = re.compile(
     r"take|come|return|remain|stay|charge|add|triple|respond|retaliate|announce|introduce)\b",
     re.I,
 )
+# "Vietnam will pay 46%", "Chinese goods now pay an extra 10 percent", "Japan also gets 15%"
+PAY_ANCHOR_RE = re.compile(
+    r"\b(?P<verb>pa(?:y|ys|ying|id)|fac(?:e|es|ed|ing)|gets?|getting)\s+(?:(?:an?|the)\s+)?"
+    r"(?:(?:extra|additional|flat|further|combined|total|roughly|about|around|nearly|some|full|"
+    r"up\s+to|as\s+much\s+as|an\s+extra|a\s+flat)\s+)*$",
+    re.I,
+)
+# economists' estimates of an average, not a rate the law sets
+ESTIMATE_RE = re.compile(
+    r"\b(?:average|averag(?:e|ing)|weighted|effective\s+(?:U\.S\.\s+)?(?:tariff\s+)?rate|"
+    r"trade-weighted|estimat(?:e|es|ed)|forecast)\b", re.I)
+# the words of a modal that makes a claim a possibility, not a statement of the law
+CONDITIONAL_RE = re.compile(
+    r"\b(?:(?:analysts?|economists?|investors?|traders?|markets?|forecasters?)\s+(?:\w+\s+)?"
+    r"(?:expect|predict|forecast|see|bet)\w*|expect(?:s|ing)?\s+(?:\w+\s+){1,3}to\b|could|might|may(?!\s+\d)|threaten(?:s|ed|ing)?|propos(?:e|es|ed|ing|al)|"
+    r"consider(?:s|ed|ing)?|weigh(?:s|ed|ing)?|mull(?:s|ed|ing)?|floated|warn(?:s|ed|ing)?\s+of|"
+    r"if\b|unless\b|possibl[ey]|potential(?:ly)?)", re.I)
+KEEP_RE = re.compile(r"\b(?:keep(?:s|ing)?|kept|retain(?:s|ed|ing)?|maintain(?:s|ed|ing)?|"
+                     r"leav(?:e|es|ing)|left|extend(?:s|ed|ing)?|remain(?:s|ed|ing)?|stay(?:s|ed)?)\b",
+                     re.I)
+SUSPEND_RE = re.compile(r"\bsuspen(?:d|ds|ded|ding|sion)\b", re.I)
+COMPOSITE_RE = re.compile(
+    r"\b(?:total|totals|combined|cumulative|overall|altogether|all\s+told|in\s+all|stack(?:ed|ing)?|"
+    r"up\s+to|as\s+(?:much|high)\s+as)\b", re.I)
+UPTO_RE = re.compile(r"\b(?:up\s+to|as\s+(?:much|high)\s+as)\s+(?:about\s+)?$", re.I)
+ALL_IN_RE = re.compile(
+    r"\b(?:includ(?:es|ing)\s+(?:existing|the\s+(?:most[- ]favou?red[- ]nation|MFN|normal)|MFN|all)|"
+    r"all[- ]in|inclusive\s+of|on\s+top\s+of\s+nothing)\b", re.I)
+# claims that hedge ("nearly all", "most") do not claim every product
+HEDGE_RE = re.compile(r"\b(?:nearly|almost|virtually|most|majority|much)\s+(?:of\s+)?(?:all|every|other)?",
+                      re.I)
+RETALIATION_RE = re.compile(r"\b(?:retaliat\w*|counter[- ]?(?:tariffs?|measures?)|respond\w*|"
+                            r"hit\s+back|in\s+response)\b", re.I)
+
 THREAT_RE = re.compile(
     r"\b(?:threaten(?:s|ed|ing)?|propos(?:e|es|ed|ing|al)|consider(?:s|ed|ing)?|weigh(?:s|ed|ing)?|"
     r"mull(?:s|ed|ing)?|floated|warn(?:s|ed|ing)?\s+of|if\b|unless\b|could\s+see|may\s+see)",
@@ -243,8 +294,8 @@ CUT_RE = re.compile(
     r"roll(?:s|ed|ing)?\s+back|fell|fall(?:s|ing)?|de-?escalat(?:e|es|ed|ing))\b",
     re.I,
 )
-IMPOSE_RE = re.compile(
-    r"\b(?:slap(?:s|ped|ping)?|impos(?:e|es|ed|ing)|levi(?:ed|es)|levy(?:ing)?|plac(?:e|es|ed|ing)|"
+IMPOSE_RE = re.compile(   # not "levies": far more often the noun ("U.S. levies stood at 145%")
+    r"\b(?:slap(?:s|ped|ping)?|impos(?:e|es|ed|ing)|levied|levying|plac(?:e|es|ed|ing)|"
     r"put(?:s|ting)?|appl(?:y|ies|ied|ying)|introduc(?:e|es|ed|ing)|announc(?:e|es|ed|ing)|"
     r"unveil(?:s|ed|ing)?|respond(?:s|ed)?\s+with|retaliat(?:e|es|ed)\s+with|hit(?:s|ting)?)\b",
     re.I,
@@ -256,7 +307,10 @@ ALL_IMPORTS_RE = re.compile(
     r"\b(?:(?:on\s+)?(?:nearly\s+|almost\s+|virtually\s+)?all\s+(?:U\.S\.\s+)?imports|"
     r"all\s+(?:countries|trading\s+partners|nations)|(?:a\s+)?(?:10\s*(?:%|percent)\s+)?"
     r"baseline|universal\s+tariff|global\s+tariffs?|worldwide\s+tariffs?|"
-    r"every\s+(?:country|trading\s+partner)|imports\s+from\s+(?:all|every)\b)",
+    r"every\s+(?:country|trading\s+partner)|imports\s+from\s+(?:all|every)\b|"
+    r"(?:nearly|almost|virtually)\s+every\s+(?:country|nation|trading\s+partner)|"
+    r"(?:most|all)\s+(?:other\s+)?(?:trading\s+)?partners|most\s+(?:other\s+)?countries|"
+    r"(?:all|every)\s+(?:foreign\s+)?(?:countries|country))",
     re.I,
 )
 MEASURE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -274,6 +328,6 @@ def clause_left(s: str, pos: int, width: int = 90) -> str:
     """The text before ``pos`` back to the start of its clause (at most ``width`` characters)."""
     left = s[max(0, pos - width):pos]
     cut = max(left.rfind(";"), left.rfind(":"), left.rfind("—"), left.rfind(" – "), left.rfind("("))
-    for m in re.finditer(r",\s+(?:and|but|while|whereas)\s+", left):
+    for m in re.finditer(r",\s+(?:and|but|while|whereas|as)\s+", left):
         cut = max(cut, m.end() - 1)
     return left[cut + 1:] if cut >= 0 else left

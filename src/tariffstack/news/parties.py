@@ -21,6 +21,8 @@ _SUBJECT_AFTER_RE = re.compile(
     r"^\s*(?:,[^,]{0,40},\s*)?(?:(?:[“\"]?(?:has|have|had|also|then|later|quickly|quietly|swiftly|"
     r"recently|reportedly|already|now|again|just|officially|is|was|were|are|will|would|could|may|"
     r"might|on\s+\w+day|last\s+\w+|this\s+\w+)[”\"]?)\s+)*"
+    r"(?:(?:trade\s+|commerce\s+|finance\s+|foreign\s+)?(?:spokes(?:man|woman|person)|officials?|"
+    r"ministry|commission|administration|government|envoy|negotiators?|aides?|order|proclamation)\s+)?"
     r"(?:[a-z]+(?:ed|es)|[a-z]{2,}s|responded|retaliated|hit|put|set|cut|said|says|announced|"
     r"slapped|imposed|raised|hiked|made|took|gave|sought|began|brought|struck|won|kept)\b"
 )
@@ -32,6 +34,17 @@ _FACES_RE = re.compile(
 _GOODS_AFTER_RE = re.compile(
     rf"^(?:['’]s)?(?:[-‐](?:made|origin))?\s+(?:[a-z]+\s+)?{GOODS_NOUN}\b", re.I
 )
+# "a 25% U.S. tariff", "a 15% Chinese tariff", "30% U.S. duties": the adjective names who imposes
+_ADJ_ACTOR_RE = re.compile(
+    r"^\s+(?:(?:additional|extra|retaliatory|reciprocal|new|combined|overall|total|import|"
+    r"counter|punitive)\s+)?(?:tariffs?|dut(?:y|ies)|levy|levies|rate|counter-?tariffs?|"
+    r"import\s+tax(?:es)?)\b", re.I)
+# "India's 25%", "Vietnam's 46 percent rate", "Vietnam's rate will be": the rate a country pays
+_POSSESSIVE_RATE_RE = re.compile(
+    r"^['’]s?\s+(?:\d{1,3}(?:\.\d+)?\s*(?:%|-?\s*percent|per\s*cent)(?!\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:tariffs?|dut(?:y|ies)|levy|levies|retaliat))|(?!(?:[\w-]+\s+){0,2}?(?:retaliat|counter))"
+    r"(?:[\w-]+\s+){0,2}?rates?\b|(?:[\w-]+\s+)?(?:fentanyl|reciprocal|baseline|section\s+\d+)\b)",
+    re.I)
 _TARGET_BEFORE_RE = re.compile(
     r"\b(?:on|against|from|for|targeting|targets|targeted|of|single|singled|singling)\s+(?:the\s+)?"
     r"(?:(?:goods|imports|products|shipments|exports)\s+(?:\w+\s+)?from\s+)?$",
@@ -70,7 +83,14 @@ def _role(s: str, a: int, b: int, code: str) -> str:
         return "actor"
     if _GOODS_AFTER_RE.match(after) or re.search(r"-(?:made|origin)$", word):
         return "goods"
+    if code not in ("US", "PRON") and _POSSESSIVE_RATE_RE.match(after):
+        return "target"
+    if re.match(r"['’]s?\s", after) and _TARGET_BEFORE_RE.search(before):
+        return "target"   # "for New Delhi's purchases", "on China's goods"
     if re.match(r"['’]s?\s", after):
+        return "actor"
+    if code != "PRON" and _ADJ_ACTOR_RE.match(after) and not re.search(
+            r"\b(?:on|against|from)\s+(?:the\s+)?$", before, re.I):
         return "actor"
     if _TARGET_BEFORE_RE.search(before):
         return "target"

@@ -140,7 +140,7 @@ def _furniture(line: str, leading: bool, continuing: bool = False) -> str | None
     return None
 
 
-def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
+def _split_sentences(text: str, start: int, end: int, para: int = 0) -> list[Sentence]:
     """Sentences of one block text[start:end], skipping abbreviations like "U.S." and "Mr."."""
     block = text[start:end]
     cuts = [0]
@@ -170,10 +170,10 @@ def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
             # run-on text with no sentence ends: cut at a space so work per sentence stays bounded
             cut = text.rfind(" ", s + MAX_SENTENCE // 2, s + MAX_SENTENCE)
             cut = cut if cut > s else s + MAX_SENTENCE
-            out.append(Sentence(s, cut, text[s:cut]))
+            out.append(Sentence(s, cut, text[s:cut], para))
             s = cut + 1 if text[cut:cut + 1] == " " else cut
         if e > s:
-            out.append(Sentence(s, e, text[s:e]))
+            out.append(Sentence(s, e, text[s:e], para))
     return out
 
 
@@ -248,8 +248,14 @@ def read_article(text: str | bytes, date: dt.date | None) -> Article:
     if not content.strip():
         raise BadInput("no article text left after removing the date line and page furniture")
     sentences: list[Sentence] = []
-    for a, b in blocks:
-        sentences.extend(_split_sentences(text, a, b))
+    # paragraphs: blocks between blank lines where the text has them, else each block
+    blank = re.compile(r"\n[ \t]*\r?\n")
+    paragraphs = bool(blank.search(text, pos))
+    para = 0
+    for k, (a, b) in enumerate(blocks):
+        if k and (not paragraphs or blank.search(text, blocks[k - 1][1], a)):
+            para += 1
+        sentences.extend(_split_sentences(text, a, b, para))
     return Article(text=text, date=art_date, date_source=source, sentences=tuple(sentences),
                    removed=tuple(removed), notes=tuple(notes))
 

@@ -38,8 +38,16 @@ class EngineLike(Protocol):
 Actor = Literal["US", "CN", "other"]
 Verdict = Literal["supported", "contradicted", "partly_supported", "not_checkable"]
 ClaimKind = Literal["rate", "exemption", "de_minimis"]
-Change = Literal["level", "impose", "raise", "cut", "delta", "end", "restore", "exempt"]
+Change = Literal["level", "impose", "raise", "cut", "delta", "end", "restore", "exempt", "keep",
+                 "suspend"]
 TargetKind = Literal["country", "products", "all", "unknown"]
+# how the claim speaks: of the law as it is or was ("fact"), of a change announced as coming
+# ("announced": will, would, is set to), or of a possibility ("conditional": could, if, threatened)
+Mood = Literal["fact", "announced", "conditional"]
+# the day a claim is checked at: the article's date, a day its own words give ("effective
+# Saturday, April 12", "since March 12", "the same day"), or the legal effective date of the
+# measure that carried an announcement out
+DateSource = Literal["article", "stated", "implementing_measure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,7 @@ class Sentence:
     start: int
     end: int
     text: str
+    block: int = 0          # paragraph number: announcements carry over within a paragraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +81,18 @@ class When:
     end: dt.date
     how: str
     future: bool = False
+    # what the words around it make of it: "start" (effective, from, since, took effect), "end"
+    # (until: when a rate stops, never the day to check), "report" (said on, announced on: the
+    # day of the news, used only when nothing else dates the claim) or "plain"
+    role: str = "plain"
+
+    @property
+    def window(self) -> bool:
+        return self.start != self.end
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "how": self.how, "future": self.future}
+                "how": self.how, "future": self.future, "role": self.role}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +139,19 @@ class Claim:
     threshold_usd: float | None = None       # "worth less than $800"
     when: When | None = None
     on: dt.date = dt.date(1970, 1, 1)        # the day to check
-    forecast: bool = False                   # could/would/threatened...: not a statement of law
+    forecast: bool = False                   # mood != "fact" (kept for older readers)
     universal: bool = False                  # "all", "every", "across the board"
     measure: tuple[str, ...] = ()            # "reciprocal", "fentanyl", "baseline", "retaliatory"...
     notes: tuple[str, ...] = ()
+    mood: Mood = "fact"
+    date_source: DateSource = "article"
+    composite: bool = False                  # "a total of", "combined", "up to": a sum of layers
+    upto: bool = False                       # "up to", "as much as": the highest any product pays
+    all_in: bool = False                     # "includes existing duties", "including the MFN duty"
+    search_from: dt.date | None = None       # an announcement's window: look for its measure here
+    search_to: dt.date | None = None
+    repeats: tuple[tuple[int, int, str], ...] = ()   # later mentions merged into this claim
+    published: dt.date | None = None         # the article's date (set by check())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,8 +163,9 @@ class Claim:
             "rate_range": list(self.rate_range) if self.rate_range else None,
             "change": self.change, "threshold_usd": self.threshold_usd,
             "when": self.when.to_json() if self.when else None, "date": self.on.isoformat(),
-            "forecast": self.forecast, "universal": self.universal, "measure": list(self.measure),
-            "notes": list(self.notes),
+            "forecast": self.forecast, "mood": self.mood, "universal": self.universal,
+            "composite": self.composite, "measure": list(self.measure), "notes": list(self.notes),
+            "repeats": [{"start": a, "end": b, "fragment": f} for a, b, f in self.repeats],
         }
 
 
@@ -172,6 +199,8 @@ class CheckedClaim:
     side: Actor                              # whose law was consulted
     evidence: tuple[Evidence, ...] = ()
     codes_used: tuple[str, ...] = ()
+    effective_date: dt.date | None = None    # the day the verdict speaks of (None: claim.on)
+    date_source: DateSource | None = None    # None: the claim's own
 
     # flat accessors for the fields readers ask for first
     @property
@@ -186,7 +215,9 @@ class CheckedClaim:
         out = self.claim.to_json()
         out.update({"verdict": self.verdict, "explanation": self.explanation, "side": self.side,
                     "evidence": [e.to_json() for e in self.evidence],
-                    "codes_used": list(self.codes_used)})
+                    "codes_used": list(self.codes_used),
+                    "effective_date": (self.effective_date or self.claim.on).isoformat(),
+                    "date_source": self.date_source or self.claim.date_source})
         return out
 
 

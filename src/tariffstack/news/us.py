@@ -4,10 +4,13 @@ de minimis, each from the engine's answer on the claim's day."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 
 from tariffstack.errors import TariffstackError
 from tariffstack.models import DeMinimis, RateResult
+from tariffstack.news.composite import check_composite
+from tariffstack.news.context import Law
 from tariffstack.news.lexicon import COUNTRY_NAMES
 from tariffstack.news.results import CheckedClaim, Claim, EngineLike, Evidence, Verdict, fmt, nc
 from tariffstack.news.uslaw import (
@@ -30,8 +33,28 @@ from tariffstack.news.uslaw import (
     stack_words,
 )
 
+_EXTRA_RE = re.compile(r"\b(?:extra|additional|further|another|penalty|surcharge)\b", re.I)
 
-def check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
+
+def _phrase(claim: Claim) -> str:
+    """The claim's words and the few after it ("an extra 25 per cent penalty for ...")."""
+    sent = claim.sentence
+    return sent.text[max(0, claim.start - sent.start - 25):claim.end - sent.start + 25]
+
+
+def _groups(results: list[RateResult], fams: frozenset[str], all_in: bool
+            ) -> dict[float, list[RateResult]]:
+    groups: dict[float, list[RateResult]] = {}
+    for r in results:
+        v = additional_value(r, fams)
+        if all_in:
+            v = round(v + (r.layers[0].rate_pct or 0.0 if r.layers and r.layers[0].layer == "mfn"
+                           else 0.0), 4)
+        groups.setdefault(v, []).append(r)
+    return groups
+
+
+def check_us_country(claim: Claim, engine: EngineLike, law: Law | None = None) -> CheckedClaim:
     origin = claim.target.country or ""
     if origin == "EU":
         origin = "DE"
@@ -41,13 +64,35 @@ def check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
     results = [r for c in codes if (r := safe_rate(engine, c, origin, claim.on, errors)) is not None]
     if not results:
         return nc(claim, "US", f"the engine could not price any sampled line: {errors[:1]}")
-    groups: dict[float, list[RateResult]] = {}
-    for r in results:
-        groups.setdefault(additional_value(r, fams), []).append(r)
+    groups = _groups(results, fams, False)
     modal_v, modal = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    all_in = ""
+    if not rate_matches(claim, modal_v):
+        inc = _groups(results, fams, True)
+        inc_v, inc_modal = max(inc.items(), key=lambda kv: (len(kv[1]), kv[0]))
+        if rate_matches(claim, inc_v) and (claim.all_in or len(inc_modal) > len(modal)):
+            groups, modal_v, modal = inc, inc_v, inc_modal
+            all_in = " (MFN included: the country rate is an all-in floor)"
+    if not rate_matches(claim, modal_v) and _EXTRA_RE.search(_phrase(claim)):
+        layer = next((x for x in modal[0].layers if x.layer in fams and not x.exempt
+                      and rate_matches(claim, x.rate_pct or 0.0)), None)
+        if layer is not None:
+            evidence = layer_evidence(modal[0])
+            return CheckedClaim(
+                claim, "supported",
+                f"supported: the extra layer is {fmt(layer.rate_pct or 0.0)} under {layer.heading} "
+                f"({LAYER_LABEL.get(layer.layer, layer.layer)}) on products of "
+                f"{COUNTRY_NAMES.get(origin, origin)} on {claim.on.isoformat()} ({len(modal)} of "
+                f"{len(results)} sampled lines), on top of the rest: {stack_words(modal[0], fams)}",
+                "US", tuple(evidence), tuple(r.hts10 for r in results))
+    if not rate_matches(claim, modal_v) and claim.composite and law is not None:
+        name = COUNTRY_NAMES.get(origin, origin)
+        got = check_composite(claim, law, origin, f"of products of {name} on {claim.on.isoformat()}")
+        if got is not None:
+            return got
     rep = modal[0]
     name = COUNTRY_NAMES.get(origin) or rep.origin_name or origin
-    scope = f"on products of {name} on {claim.on.isoformat()}"
+    scope = f"on products of {name} on {claim.on.isoformat()}{all_in}"
     if claim.target.country == "EU":
         scope += " (Germany taken for the EU)"
     others = {v: rs for v, rs in groups.items() if v != modal_v}
@@ -93,6 +138,23 @@ def check_us_country(claim: Claim, engine: EngineLike) -> CheckedClaim:
         "US", tuple(evidence), codes_used)
 
 
+Pair = tuple[str, RateResult, list[str]]
+
+
+def _outside_list(claim: Claim, pairs: list[Pair], fams: frozenset[str] | None
+                  ) -> tuple[list[Pair], list[str]]:
+    """Drop the lines of a product group that no product measure reaches, from any origin but
+    China (whose Section 301 lists are origin-specific), unless the claim says "all": a claim
+    about "the parts levy" speaks of the parts on its list."""
+    allowed = fams if fams is not None else frozenset(LAYER_LABEL) - COUNTRY_WIDE - {"mfn"}
+    covered = {r.hts10 for _l, r, _h in pairs if r.origin not in ("CN", "HK")
+               and any(x.layer in allowed for x in r.layers)}
+    if claim.universal or not covered:
+        return pairs, []
+    outside = sorted({r.hts10 for _l, r, _h in pairs} - covered)
+    return [p for p in pairs if p[1].hts10 in covered], outside
+
+
 def check_us_products(claim: Claim, engine: EngineLike) -> CheckedClaim:
     by_label, evidence = codes_for(engine, claim.target.products, claim.on)
     named: tuple[str, ...] = (claim.target.country,) if claim.target.country else PRODUCT_ORIGINS
@@ -120,12 +182,17 @@ def check_us_products(claim: Claim, engine: EngineLike) -> CheckedClaim:
                 if fams is None and claim.target.country:
                     cands["IEEPA country-wide"] = additional_value(r, COUNTRY_WIDE)
                     cands["total additional"] = r.total_additional_pct
+                elif fams is None and any(x.exempt and x.layer in allowed for x in r.layers):
+                    # the product's own duty gives way to another (a stacking rule): what is
+                    # paid instead stands for it ("25% on all steel": Mexico's 25% IEEPA)
+                    cands["paid instead"] = r.total_additional_pct
                 hit = [k for k, v in cands.items() if rate_matches(claim, v)]
                 pairs.append((label, r, hit))
     codes_used = tuple(dict.fromkeys(c for cs in by_label.values() for c in cs))
     if not pairs:
         why = errors[0] if errors else "no HTS codes found for " + ", ".join(claim.target.products)
         return nc(claim, "US", f"could not price the products: {why}", evidence, codes_used)
+    pairs, outside = _outside_list(claim, pairs, fams)
     good = [p for p in pairs if p[2]]
     lines = []
     for label, r, hit in pairs[:6]:
@@ -136,6 +203,9 @@ def check_us_products(claim: Claim, engine: EngineLike) -> CheckedClaim:
     scope = (f"on {claim.on.isoformat()} for origins {', '.join(origins)}"
              if not claim.target.country else f"on {claim.on.isoformat()}")
     detail = "; ".join(lines) + (f"; ... {len(pairs) - 6} more" if len(pairs) > 6 else "")
+    if outside:
+        detail += (f"; not counted: {', '.join(outside)} (no product measure on any origin: outside "
+                   "the measure's product list)")
     if len(good) == len(pairs):
         return CheckedClaim(claim, "supported", f"supported {scope}: {detail}", "US",
                             tuple(evidence), codes_used)

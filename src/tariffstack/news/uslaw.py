@@ -98,18 +98,15 @@ def additional_value(res: RateResult, fams: frozenset[str] | None) -> float:
 
 
 def families(claim: Claim) -> frozenset[str]:
-    m = set(claim.measure)
-    if "fentanyl" in m:
-        return frozenset({"ieepa_fentanyl"})
-    if "reciprocal" in m or "baseline" in m:
-        return frozenset({"ieepa_reciprocal"})
-    if "section 232" in m:
-        return frozenset({"s232"})
-    if "section 301" in m:
-        return frozenset({"s301"})
-    if "section 122" in m:
-        return frozenset({"s122"})
-    return COUNTRY_WIDE
+    """The duty layers a claim speaks of: those its words name, or every country-wide layer for a
+    combined figure or when none is named."""
+    if claim.composite:
+        return COUNTRY_WIDE
+    named = {"fentanyl": "ieepa_fentanyl", "reciprocal": "ieepa_reciprocal",
+             "baseline": "ieepa_reciprocal", "section 232": "s232", "section 301": "s301",
+             "section 122": "s122"}
+    fams = frozenset(named[m] for m in claim.measure if m in named)
+    return fams or COUNTRY_WIDE
 
 
 def stack_words(res: RateResult, fams: frozenset[str] | None) -> str:

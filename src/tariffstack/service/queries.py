@@ -13,14 +13,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tariffstack import __version__
+from tariffstack import __version__, news
 from tariffstack.engine.timeline import MAX_ORIGINS, Timeline, plot_timeline
 from tariffstack.engine.timeline import timeline as build_timeline
 from tariffstack.engine.us import Engine, Inputs, parse_date, parse_hts
 from tariffstack.errors import BadInput, StoreMissing, TariffstackError, TooMany, blame
 from tariffstack.law import countries
 from tariffstack.models import LAYER_ORDER, RateResult
-from tariffstack import news
 from tariffstack.sources.china import ChinaTariffs
 
 log = logging.getLogger(__name__)
@@ -241,7 +240,13 @@ class Service:
     def check_news(self, text: str | bytes, day: date | None) -> dict[str, Any]:
         with blame("text"):
             article = news.read_article(text, day)
-        claims = news.check(article, self.engine, self.china())
+        panel, weights = news.load_extras(self.home, self.data_dir)  # composite totals: all lines
+        try:
+            claims = news.check(article, self.engine, self.china(), panel=panel, weights=weights)
+        finally:
+            db = getattr(panel, "db", None)
+            if db is not None:
+                db.close()
         counts: dict[str, int] = {}
         for c in claims:
             counts[c.verdict] = counts.get(c.verdict, 0) + 1

@@ -399,6 +399,8 @@ def _usitc_into(
             text = texts.get("text") or _pdf_text(pdf, record_name)
             _write_atomic(text_path, text.encode("utf-8"))
         except FetchError as exc:
+            if "text" not in texts:  # a damaged PDF left by an earlier run: the next fetch gets it anew
+                pdf.unlink(missing_ok=True)
             failed.append((text_name, str(exc)))
             return
         except OSError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import io
 import json
 import re
 import zlib
@@ -104,32 +105,37 @@ def load_revisions(hts_dir: Path) -> list[Revision]:
         )
     revisions: list[Revision] = []
     missing: list[str] = []
-    with index.open(newline="", encoding="utf-8") as fh:
-        for i, row in enumerate(csv.DictReader(fh)):
-            try:
-                name = row["revision"].strip()
-                json_rel = row["json"].strip()
-            except (KeyError, AttributeError) as exc:
-                raise DataError(f"{index}: line {i + 2} lacks the revision/json columns") from exc
-            json_path = _resolve(hts_dir, json_rel)
-            cr = (row.get("change_record") or "").strip()
-            published = (row.get("published") or "").strip()
-            try:
-                pub = date.fromisoformat(published) if published else None
-            except ValueError as exc:
-                raise DataError(f"{index}: bad published date {published!r} for {name}") from exc
-            if not json_path.is_file():
-                missing.append(f"{name} ({json_path})")
-            revisions.append(
-                Revision(
-                    name=name,
-                    index=i,
-                    json_path=json_path,
-                    change_record_path=_resolve(hts_dir, cr) if cr else None,
-                    published=pub,
-                    sha256=(row.get("sha256") or "").strip().lower(),
-                )
+    seen: set[str] = set()
+    for i, (line, row) in enumerate(_index_rows(index)):
+        try:
+            name = row["revision"].strip()
+            json_rel = row["json"].strip()
+        except (KeyError, AttributeError) as exc:
+            raise DataError(f"{index}: line {line} lacks the revision/json columns") from exc
+        if not name or not json_rel:
+            raise DataError(f"{index}: line {line} has no {'revision name' if not name else 'JSON file'}")
+        if name in seen:
+            raise DataError(f"{index}: line {line} lists {name} a second time")
+        seen.add(name)
+        json_path = _resolve(hts_dir, json_rel)
+        cr = (row.get("change_record") or "").strip()
+        published = (row.get("published") or "").strip()
+        try:
+            pub = date.fromisoformat(published) if published else None
+        except ValueError as exc:
+            raise DataError(f"{index}: bad published date {published!r} for {name}") from exc
+        if not json_path.is_file():
+            missing.append(f"{name} ({json_path})")
+        revisions.append(
+            Revision(
+                name=name,
+                index=i,
+                json_path=json_path,
+                change_record_path=_resolve(hts_dir, cr) if cr else None,
+                published=pub,
+                sha256=(row.get("sha256") or "").strip().lower(),
             )
+        )
     if missing:
         raise DataError(
             f"data folder {hts_dir} lacks {len(missing)} revision archive(s) listed in "
@@ -139,6 +145,39 @@ def load_revisions(hts_dir: Path) -> list[Revision]:
     if not revisions:
         raise DataError(f"{index} lists no revisions")
     return revisions
+
+
+def _index_rows(index: Path) -> list[tuple[int, dict[str, str]]]:
+    """The rows of REVISIONS.csv; a file that is not UTF-8 CSV text (an Excel BOM is fine) is a
+    ``DataError`` naming the line, never a traceback."""
+    try:
+        raw = index.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {index}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"{index}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise DataError(f"{index}: line {line} holds binary data (NUL bytes), not CSV text")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, str]]] = []
+    end = 1
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if any("\n" in v or "\r" in v for v in row.values() if isinstance(v, str)):
+                raise DataError(f"{index}: line {start} opens a quote that is not closed (the row runs "
+                                f"on to line {end})")
+            rows.append((start, row))
+    except csv.Error as exc:
+        raise DataError(f"{index}: line {reader.line_num} is malformed CSV ({exc})") from None
+    if rows and not {"revision", "json"} <= set(reader.fieldnames or ()):
+        raise DataError(f"{index}: line 1 lacks the revision/json columns (it reads "
+                        f"{','.join(reader.fieldnames or ())})")
+    return rows
 
 
 def _resolve(hts_dir: Path, rel: str) -> Path:

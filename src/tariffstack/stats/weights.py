@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -62,11 +63,11 @@ def default_weights_dir(data_dir: Path) -> Path:
 def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) of a CSV file, after checking that the header has ``required``."""
     try:
-        fh = path.open(encoding="utf-8-sig", newline="")
+        fh = path.open("rb")
     except OSError as exc:
         raise DataError(f"cannot read weights file {path}: {exc.strerror or exc}") from exc
     with fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(_text_lines(path, fh))
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
@@ -86,6 +87,20 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
                 yield reader.line_num, {h: f.strip() for h, f in zip(header, fields, strict=True)}
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DataError(f"{path} line {reader.line_num}: unreadable: {exc}") from exc
+
+
+def _text_lines(path: Path, fh: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so a bad byte is reported on its own line
+    (a text stream decodes 8 kB ahead and would blame whatever line the reader was on)."""
+    for n, raw in enumerate(fh, start=1):
+        if b"\x00" in raw:
+            raise DataError(f"{path} line {n}: binary data (NUL bytes), not CSV text")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path} line {n}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                            f"{exc.start + 1}); save it as UTF-8") from None
+        yield text.removeprefix("\ufeff") if n == 1 else text
 
 
 def _sector_weights(path: Path) -> tuple[pa.Table, dict[str, float]]:

@@ -26,10 +26,13 @@ from tariffstack.errors import BadInput
 from tariffstack.service.queries import Service
 from tariffstack.surfaces.api import (
     errors,
+    routes_calc,
     routes_duties,
     routes_meta,
     routes_news,
     routes_products,
+    routes_stats,
+    routes_war,
 )
 from tariffstack.surfaces.api.errors import JsonResponse
 from tariffstack.surfaces.api.http import Limits, Static
@@ -37,7 +40,8 @@ from tariffstack.surfaces.api.http import Limits, Static
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # every router of the API, in the order the OpenAPI document lists them; a module may declare
 # BODY_LIMITS = {path: bytes} for endpoints that take more than the default body (uploads)
-ROUTERS: list[ModuleType] = [routes_meta, routes_products, routes_duties, routes_news]
+ROUTERS: list[ModuleType] = [routes_meta, routes_products, routes_duties, routes_news, routes_war, routes_stats,
+                             routes_calc]
 
 
 def create_app(engine: Engine | None = None, *, data_dir: Path | None = None,

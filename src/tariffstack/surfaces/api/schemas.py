@@ -290,6 +290,11 @@ class NewsClaim(_Out):
     verdict: str
     explanation: str
     evidence: list[NewsEvidence]
+    effective_date: str = Field(description="The day the verdict speaks of (YYYY-MM-DD)")
+    date_source: str = Field(description="Where that day comes from: 'article' (the article's "
+                             "date), 'stated' (a day the claim's words give) or "
+                             "'implementing_measure' (the legal effective date of the measure "
+                             "that carried an announcement out)")
 
 
 class NewsRemoved(_Out):

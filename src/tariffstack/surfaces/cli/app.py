@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -103,7 +104,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except TariffstackError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)  # "[/x]" is text
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         err.print("aborted")

@@ -49,10 +49,19 @@ def build(state: State, full: bool) -> None:
 @click.option("--to", "end", help="Last date (default: the newest date covered).")
 @click.option("--plot", type=click.Path(path_type=Path), help="Write a stacked step chart (.png or .svg).")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--importer", default="US", show_default=True,
+              help="Whose tariff: US, or CN for China's duty on U.S. goods (--origin US).")
 @click.pass_obj
 def timeline(state: State, hts: str, origins: tuple[str, ...], start: str | None, end: str | None,
-             plot: Path | None, as_json: bool) -> None:
+             plot: Path | None, as_json: bool, importer: str) -> None:
     """Each interval of constant duties for a product, per origin, with what changed and why."""
+    from tariffstack.surfaces.cli.war import check_us_side_origin, importer_of, timeline_cn
+
+    if importer_of(importer) == "CN":
+        timeline_cn(state, hts, origins, start, end, plot, as_json)
+        return
+    for o in origins:
+        check_us_side_origin(o)
     from tariffstack.engine.timeline import plot_timeline
     from tariffstack.engine.timeline import timeline as make_timeline
 

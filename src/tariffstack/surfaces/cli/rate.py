@@ -136,12 +136,24 @@ def _batch_line(raw: bytes, n: int, encoding: str) -> tuple[str | None, str]:
 @click.option("--explain", is_flag=True, help="The full reason and citation of each layer, and every note.")
 @click.option("--assume-unchanged", is_flag=True,
               help="For a date after the newest revision on file, answer with the newest law (flagged).")
+@click.option("--importer", default="US", show_default=True,
+              help="Whose tariff: US, or CN for China's duty on U.S. goods (--origin US; docs/CHINA.md).")
 @click.pass_obj
 def rate(state: State, hts: str | None, origin: str | None, day: str | None, loading_date: str | None,
          usmca: bool, metal_content_share: str | None, us_content_share: str | None,
          melt_pour_country: str | None, program: str | None, value_usd: float | None,
-         batch: Path | None, as_json: bool, encoding: str, explain: bool, assume_unchanged: bool) -> None:
+         batch: Path | None, as_json: bool, encoding: str, explain: bool, assume_unchanged: bool,
+         importer: str) -> None:
     """The duty stack for one product, origin and entry date (or, with --batch, for each line)."""
+    from tariffstack.surfaces.cli.war import check_us_side_origin, importer_of, rate_cn
+
+    if importer_of(importer) == "CN":
+        rate_cn(state, hts, origin, day, loading_date, as_json, explain, {
+            "--batch": batch, "--usmca": usmca, "--metal-content-share": metal_content_share,
+            "--us-content-share": us_content_share, "--melt-pour-country": melt_pour_country,
+            "--program": program, "--value": value_usd, "--assume-unchanged": assume_unchanged})
+        return
+    check_us_side_origin(origin)
     if batch is not None:
         try:
             "".encode(encoding)

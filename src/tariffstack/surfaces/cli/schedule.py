@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -142,8 +143,8 @@ def fetch(state: State, mirror: str | None, dest: Path | None) -> None:
         result = fetch_mirror(mirror, target, progress=progress) if mirror else fetch_usitc(target, progress=progress)
     out.print(f"downloaded {len(result.downloaded)}, up to date {len(result.skipped)}, failed {len(result.failed)}")
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
-    for name, why in result.failed:
-        err.print(f"[red]failed[/red] {name}: {why}")
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True, highlight=False)
+    for name, why in result.failed:  # one line each, as a log would keep it
+        err.print(f"[red]failed[/red] {escape(name)}: {escape(why)}", soft_wrap=True, highlight=False)
     if result.failed:
         sys.exit(4)

@@ -117,15 +117,17 @@
     state.date = (p.get("date") || "").trim() || defaultDate();
     const o = (p.get("origins") || "").split(",").map((x) => x.trim()).filter(Boolean);
     state.origins = o.length ? o : DEFAULT_ORIGINS.slice();
-    state.view = p.get("view") === "news" ? "news" : "duties";
+    state.view = ["news", "stats"].includes(p.get("view")) ? p.get("view") : "duties";
   }
   function writeUrl(push) {
     const p = new URLSearchParams();
-    if (state.view === "news") p.set("view", "news");
+    if (state.view !== "duties") p.set("view", state.view);
     if (state.code) p.set("hts10", state.code);
     p.set("origin", state.origin);
     p.set("date", state.date);
     p.set("origins", state.origins.join(","));
+    const importer = new URLSearchParams(location.search).get("importer");   // war.js owns it
+    if (importer) p.set("importer", importer);
     const url = `${location.pathname}?${p.toString()}`;
     if (url === location.pathname + location.search) return;
     if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
@@ -225,6 +227,7 @@
   let lastCompare = null;
 
   function refreshAll() {
+    document.dispatchEvent(new CustomEvent("tariffstack:refresh", { detail: { code: state.code, date: state.date } }));
     clearError();
     $("empty").hidden = !!state.code;
     if (!state.code) return;
@@ -636,17 +639,19 @@
   // ---- tabs --------------------------------------------------------------------------------------
   function showView(view, push) {
     state.view = view;
-    for (const [tab, panel, name] of [["tab-duties", "view-duties", "duties"], ["tab-news", "view-news", "news"]]) {
+    for (const [tab, panel, name] of [["tab-duties", "view-duties", "duties"], ["tab-news", "view-news", "news"], ["tab-stats", "view-stats", "stats"]]) {
       const on = name === view;
       $(tab).setAttribute("aria-selected", on ? "true" : "false");
       $(tab).tabIndex = on ? 0 : -1;
       $(panel).hidden = !on;
     }
     if (push !== undefined) writeUrl(push);
+    document.dispatchEvent(new CustomEvent("tariffstack:view", { detail: { view } }));   // stats.js builds its view
   }
   function onTabKey(ev) {
     if (ev.key !== "ArrowRight" && ev.key !== "ArrowLeft") return;
-    const next = state.view === "duties" ? "news" : "duties";
+    const order = ["duties", "news", "stats"];
+    const next = order[(order.indexOf(state.view) + (ev.key === "ArrowRight" ? 1 : 2)) % 3];
     showView(next, false);
     $(`tab-${next}`).focus();
   }
@@ -741,6 +746,8 @@
     $("tab-news").addEventListener("click", () => showView("news", false));
     $("tab-duties").addEventListener("keydown", onTabKey);
     $("tab-news").addEventListener("keydown", onTabKey);
+    $("tab-stats").addEventListener("click", () => showView("stats", false));
+    $("tab-stats").addEventListener("keydown", onTabKey);
     window.addEventListener("popstate", () => { readUrl(); $("q").value = ""; applyState(); });
     start();
   });
