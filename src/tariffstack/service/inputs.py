@@ -28,37 +28,31 @@ def _bool(value: object, field: str) -> bool:
     raise BadInput(f"{field} must be true or false, not {value!r}", field=field)
 
 
+def _number(value: object, field: str, what: str, percent: bool = False) -> float | None:
+    """A typed number, or its text ("0.6", "60%" when ``percent``); None when empty."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    t = _text(value)
+    if not t:
+        return None
+    try:
+        return float(t.rstrip("%")) / 100 if percent and t.endswith("%") else float(t)
+    except ValueError as exc:
+        raise BadInput(f"{field} must be {what}, not {value!r}", field=field) from exc
+
+
 def _share(value: object, field: str) -> float | None:
     """A share of value: 0-1, or a percentage written with %."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-    else:
-        t = _text(value)
-        if not t:
-            return None
-        try:
-            v = float(t.rstrip("%")) / (100 if t.endswith("%") else 1)
-        except ValueError as exc:
-            raise BadInput(f"{field} must be a number between 0 and 1, not {value!r}",
-                           field=field) from exc
-    if not 0 <= v <= 1:
+    v = _number(value, field, "a number between 0 and 1", percent=True)
+    if v is not None and not 0 <= v <= 1:
         raise BadInput(f"{field} must be between 0 and 1 (or 0% to 100%), not {value!r}",
                        field=field)
     return v
 
 
 def _amount(value: object, field: str) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-    else:
-        t = _text(value)
-        if not t:
-            return None
-        try:
-            v = float(t)
-        except ValueError as exc:
-            raise BadInput(f"{field} must be a number, not {value!r}", field=field) from exc
-    if not 0 <= v < float("inf"):
+    v = _number(value, field, "a number")
+    if v is not None and not 0 <= v < float("inf"):
         raise BadInput(f"{field} must be a non-negative amount, not {value!r}", field=field)
     return v
 
