@@ -16,7 +16,7 @@ import statistics
 import time
 
 from tariffstack.config import default_data_dir, default_home
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 from tariffstack.stats.effective import compute
 from tariffstack.stats.weights import default_weights_dir, load
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from tariffstack.config import default_data_dir
 from tariffstack.engine.us import Engine
 from tariffstack.law import countries
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 
 CLI = [sys.executable, "-m", "tariffstack.surfaces.cli"]
 

@@ -20,9 +20,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+from tariffstack import panel as panel_core
 from tariffstack.config import default_data_dir
 from tariffstack.engine.us import Engine
-from tariffstack.panel import core as panel_core
 from tariffstack.stats import scenario as sc
 from tariffstack.stats.scenario_file import parse
 from tariffstack.stats.weights import default_weights_dir, load

@@ -46,7 +46,7 @@ def engine(hts_dir: Path, session_home: Path) -> Engine:
 @pytest.fixture(scope="session")
 def panel_home(engine: Engine, session_home: Path) -> tuple[Path, object]:
     """The rate panel built once per run (about 25 s) in the session home: (home, BuildReport)."""
-    from tariffstack.panel import core as panel
+    from tariffstack import panel
 
     return session_home, panel.build(engine, session_home)
 

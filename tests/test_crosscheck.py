@@ -27,7 +27,7 @@ import pytest
 from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput, DataError
 from tariffstack.law import countries
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 from tariffstack.stats import crosscheck as xc
 
 FIXTURE = Path(__file__).parent / "fixtures" / "crosscheck" / "yale_rev_18.csv"

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tariffstack.errors import DataError
-from tariffstack.panel.core import ADD_LAYERS, Panel
+from tariffstack.panel import ADD_LAYERS, Panel
 from tariffstack.stats import weights as wmod
 from tariffstack.stats.effective import Effective, compute
 from tariffstack.surfaces.cli import cli

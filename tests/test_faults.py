@@ -218,7 +218,7 @@ def _temps(folder: Path, name: str) -> list[Path]:
 def test_kill_9_during_export_leaves_the_old_file_and_the_store(
     panel_home: tuple[Path, object], hts_dir: Path, tmp_path: Path
 ) -> None:
-    from tariffstack.panel.core import Panel
+    from tariffstack.panel import Panel
 
     home = panel_home[0]
     before = Panel.open(home).point("7208.51.0030", "GB", "2025-06-10")

@@ -124,7 +124,7 @@ def score(name: str, text: str, expected: dict[str, Any], checked: Sequence[Chec
 @pytest.fixture(scope="module")
 def law(engine: Engine, panel_home: tuple[Path, object], shared_dir: Path) -> dict[str, Any]:
     """Everything the checker can consult: the engine, China's data, the panel, the weights."""
-    from tariffstack.panel.core import Panel
+    from tariffstack.panel import Panel
     from tariffstack.stats import weights
 
     home, _report = panel_home

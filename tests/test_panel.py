@@ -25,12 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tariffstack import panel
 from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput, DataError, DateOutOfRange, UnknownCountry, UnknownProduct
 from tariffstack.law import countries
 from tariffstack.law.store import build_model
-from tariffstack.panel import core as panel
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +274,7 @@ def test_interrupted_build_keeps_the_previous_store(built: tuple[Path, panel.Bui
         if calls["n"] == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(panel.pq, "write_table", crash_on_third)
+    monkeypatch.setattr(pq, "write_table", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         panel.build(engine, home, full=True)
     assert (home / "panel").resolve() == before
@@ -295,7 +295,7 @@ def test_a_full_disk_during_build_is_one_clear_error(built: tuple[Path, panel.Bu
         written["n"] += 1
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(panel.pq, "write_table", fill_up)
+    monkeypatch.setattr(pq, "write_table", fill_up)
     with pytest.raises(DataError, match="No space left on device.*previous store"):
         panel.build(engine, home, full=True)
     assert written["n"] == 1 and sorted(p.name for p in home.glob("panel-*")) == before

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 from tariffstack.stats import scenario as sc
 from tariffstack.stats import weights as wmod
 from tariffstack.stats.scenario_file import parse, schema

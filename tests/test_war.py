@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from tariffstack.engine.cn import ChinaEngine, describe_from_us
 from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput, DateOutOfRange, UnknownProduct
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 from tariffstack.stats import war
 from tariffstack.stats import weights as wmod
 from tariffstack.stats.effective import compute

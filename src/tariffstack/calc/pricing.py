@@ -59,7 +59,7 @@ class PanelTables:
 
     def matches(self, engine: Engine) -> bool:
         """Whether the panel was built from the same law as the engine (else its rows could differ)."""
-        from tariffstack.panel.core import code_fingerprint
+        from tariffstack.panel import code_fingerprint
 
         m = engine.model
         return (self.meta.get("code") == code_fingerprint()

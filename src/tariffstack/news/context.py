@@ -16,7 +16,7 @@ from tariffstack.sources.china import ChinaTariffs
 
 
 class PanelLike(Protocol):
-    """The part of :class:`tariffstack.panel.core.Panel` the checker reads: one-date snapshots."""
+    """The part of :class:`tariffstack.panel.Panel` the checker reads: one-date snapshots."""
 
     def snapshot(self, on: dt.date, *, prefix: str | None = ...,
                  origins: Any = ...) -> Any: ...
@@ -99,7 +99,7 @@ def load_extras(home: Path | None, data_dir: Path | None) -> tuple[PanelLike | N
     panel: PanelLike | None = None
     weights: Any = None
     if home is not None:
-        from tariffstack.panel.core import Panel
+        from tariffstack.panel import Panel
 
         try:
             panel = Panel.open(home)

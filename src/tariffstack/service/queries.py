@@ -207,7 +207,7 @@ class Service:
         if first > last:
             raise BadInput(f"from {first} is after to {last}", field="from")
         isos = self.origins(origins) if origins else None
-        from tariffstack.panel.core import Panel
+        from tariffstack.panel import Panel
 
         try:
             p = Panel.open(self.home)

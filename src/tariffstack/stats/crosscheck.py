@@ -33,7 +33,7 @@ import pyarrow as pa
 from tariffstack.engine.us import Engine, parse_date
 from tariffstack.errors import BadInput, DataError
 from tariffstack.law import countries
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 
 TOLERANCE_PP = 0.05
 PENDING_HORIZON_DAYS = 62   # how far past the peer's period to look for the revision's own later changes

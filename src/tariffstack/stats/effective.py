@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tariffstack.errors import BadInput, DataError
-from tariffstack.panel.core import ADD_LAYERS, Panel
+from tariffstack.panel import ADD_LAYERS, Panel
 from tariffstack.stats.imports import Imports
 from tariffstack.stats.weights import PARTNERS, Weights
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 from tariffstack.engine.us import USMCA_PARTNERS, Engine, Inputs
 from tariffstack.errors import BadInput, DataError
 from tariffstack.law.measures import Measure
-from tariffstack.panel.core import ADD_LAYERS, Panel
+from tariffstack.panel import ADD_LAYERS, Panel
 from tariffstack.sources.schedule import products
 from tariffstack.stats.effective import MetalInputs, UsmcaInputs
 from tariffstack.stats.variants import build_variant

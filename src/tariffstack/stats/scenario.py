@@ -33,7 +33,7 @@ from tariffstack.law.apply import apply_events, first_printed, proposed_measure,
 from tariffstack.law.events import LegalEvent
 from tariffstack.law.measures import Measure
 from tariffstack.law.registry import load_registry, parse_row
-from tariffstack.panel.core import ADD_LAYERS, Panel
+from tariffstack.panel import ADD_LAYERS, Panel
 from tariffstack.sources.schedule import Line, products
 from tariffstack.stats.effective import Effective, boundaries, compute
 from tariffstack.stats.scenario_diff import Changes, changes, write_changes

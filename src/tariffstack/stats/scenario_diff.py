@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from tariffstack.panel.core import ADD_LAYERS, Panel
+from tariffstack.panel import ADD_LAYERS, Panel
 from tariffstack.stats.weights import Weights
 
 MAX_CHANGE_ROWS = 200

@@ -1,7 +1,7 @@
 """Panels for amended law (scenarios, expected-value variants), built by the panel's own builder.
 
 A variant is the compiled model with some versions changed; its panel is computed by
-``panel.core.Builder`` exactly as the law's is, continuing the law's store from the first day
+``panel.builder.Builder`` exactly as the law's is, continuing the law's store from the first day
 the variant can differ (the rows before it are the law's) and reusing the law's evaluations of
 every situation no changed version takes part in. Changed versions carry a new revision label,
 so the panel's keys for them differ from the law's and no stale evaluation can be reused. The
@@ -12,61 +12,44 @@ variant's content and the law panel it continues; a second run with the same key
 from __future__ import annotations
 
 import json
-import pickle
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from tariffstack.engine.us import Engine
 from tariffstack.errors import DataError
 from tariffstack.files import exclusive
-from tariffstack.panel import core as panel_core
-from tariffstack.panel.core import Builder, Panel
-
-ONE_DAY = timedelta(days=1)
+from tariffstack.panel import Panel
+from tariffstack.panel import store as panel_store
+from tariffstack.panel.builder import Builder
 
 
 def check_current(engine: Engine, law: Panel) -> None:
     """The law panel must be the one the law on file gives, or a variant would mix two laws."""
-    now = [[d, h] for d, h in panel_core.interval_hashes(engine)]
-    if law.meta.get("intervals") != now or law.meta.get("code") != panel_core.code_fingerprint():
+    now = [[d, h] for d, h in panel_store.interval_hashes(engine)]
+    if law.meta.get("intervals") != now or law.meta.get("code") != panel_store.code_fingerprint():
         raise DataError(f"the rate panel in {law.path.parent} is not the one the law on file gives "
                         "(data or code changed since it was built): run 'tariffstack build' first")
 
 
 def _meta_key(folder: Path) -> str | None:
     try:
-        meta = json.loads((panel_core.store_path(folder) / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((panel_store.store_path(folder) / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     found = meta.get("variant_key")
     return found if isinstance(found, str) else None
 
 
-def _run_until(builder: Builder, since: date, until: date, seed: dict[str, pa.Table],
-               progress: Any) -> dict[str, pa.Table]:
-    """The builder's walk over [since, until) only, then the law's rows from ``until`` on.
+def _law_from(tables: dict[str, pa.Table], until: date, seed: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """A variant's rows before ``until``, then the law's rows from ``until`` on.
 
     From ``until`` the amended model is the law again (every changed version has ended), so the
-    law's rows are the variant's: they are cut at ``until`` and appended. This uses the builder's
-    own interval step, in the order ``Builder.run`` takes it."""
-    model = builder.model
-    bounds = model.boundaries()
-    todo = [i for i, b in enumerate(bounds) if since <= b < until]
-    for n, i in enumerate(todo, start=1):
-        start = bounds[i]
-        last = bounds[i + 1] - ONE_DAY if i + 1 < len(bounds) else model.last_date
-        builder._interval(start, min(last, until - ONE_DAY))
-        if progress is not None:
-            progress(start.isoformat(), n, len(todo))
-    builder.done_products.extend(builder.open.products.values())
-    builder.done_regimes.extend(builder.open.regimes.values())
-    tables = builder._tables()
+    law's rows are the variant's: they are cut at ``until`` and appended."""
     edge = pa.scalar(until, pa.date32())
     for name, order in (("products", ["hts10", "valid_from"]), ("regimes", ["sig_id", "mfn_key", "valid_from", "group_id"])):
         tail = seed[name].filter(pc.greater_equal(seed[name]["valid_until"], edge))
@@ -95,17 +78,12 @@ def build_variant(engine: Engine, law: Panel, folder: Path, key: str, describe: 
         seed: dict[str, pa.Table] | None = None
         memo: dict[tuple[Any, ...], int] | None = None
         if since is not None:
-            try:
-                seed = {name: pq.read_table(law.path / f"{name}.parquet") for name in panel_core.TABLES}
-                with (law.path / panel_core.MEMO).open("rb") as fh:
-                    memo = pickle.load(fh)
-            except (OSError, pa.ArrowInvalid, pickle.UnpicklingError, EOFError) as exc:
-                raise DataError(f"cannot read the rate panel in {law.path}: {exc}; run 'tariffstack build --full'") from exc
+            seed, memo = panel_store.load_seed(law.path)
         builder = Builder(engine, seed, since, memo)
         if origins is not None:
             builder.countries = list(origins)  # the builder walks these origins only
         if since is not None and until is not None and seed is not None and until <= engine.model.last_date:
-            tables = _run_until(builder, since, until, seed, progress)
+            tables = _law_from(builder.run(progress, until=until), until, seed)
         else:
             tables = builder.run(progress)
         meta = {**{k: law.meta[k] for k in ("format", "version", "code", "first_date", "last_date", "revisions")},
@@ -114,5 +92,5 @@ def build_variant(engine: Engine, law: Panel, folder: Path, key: str, describe: 
                 "until": until.isoformat() if until else None,
                 "origins": origins, "evaluations": builder.evaluations, **describe,
                 "inputs": "defaults, except as the variant says"}
-        panel_core._write_store(folder, tables, meta, {})
+        panel_store.write_store(folder, tables, meta, {})
     return Panel.open(folder)

@@ -20,7 +20,7 @@ from tariffstack.engine.cn_timeline import CnSegment, CnTimeline, cn_timeline
 from tariffstack.engine.timeline import Segment, Timeline, timeline
 from tariffstack.engine.us import Engine, parse_date, parse_hts
 from tariffstack.errors import BadInput, DateOutOfRange, UnknownProduct
-from tariffstack.panel.core import Panel
+from tariffstack.panel import Panel
 from tariffstack.stats.effective import compute
 from tariffstack.stats.weights import Weights
 

@@ -80,7 +80,7 @@ def _weights(request: Request) -> Any:
 
 
 def _panel(request: Request) -> Any:
-    from tariffstack.panel.core import Panel
+    from tariffstack.panel import Panel
 
     home = Path(service_of(request).home)
     try:

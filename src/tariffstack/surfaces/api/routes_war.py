@@ -205,7 +205,7 @@ def _averages(request: Request, first: str | None, last: str | None, with_series
 
 def _full(svc: Any, cn: ChinaEngine, w: _War) -> dict[str, Any]:
     """Both averages (nine WTO dates and the series) for the current store, computed once."""
-    from tariffstack.panel.core import Panel
+    from tariffstack.panel import Panel
     from tariffstack.stats import war
     from tariffstack.stats.weights import default_weights_dir, load
 

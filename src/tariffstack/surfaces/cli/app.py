@@ -94,7 +94,7 @@ class _Steps:
 
 
 def _panel(state: State) -> Any:
-    from tariffstack.panel.core import Panel
+    from tariffstack.panel import Panel
 
     return Panel.open(state.home)
 

@@ -21,7 +21,7 @@ from tariffstack.surfaces.cli.app import State, _panel, _Steps, cli, err, out
 @click.pass_obj
 def build(state: State, full: bool) -> None:
     """Build or update the rate panel (every HTS-10 x origin x date) in the home folder."""
-    from tariffstack.panel.core import build as build_panel
+    from tariffstack.panel import build as build_panel
     from tariffstack.sources.schedule import load_revisions
 
     with _Steps() as steps:

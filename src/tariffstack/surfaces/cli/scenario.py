@@ -41,7 +41,7 @@ def _header(cmp: Any) -> None:
 
 
 def _one_date(cmp: Any, by: str | None) -> list[Any]:
-    from tariffstack.panel.core import ADD_LAYERS
+    from tariffstack.panel import ADD_LAYERS
 
     day = cmp.law.days[0][0].isoformat()
     caption = "percent of customs value; diff = scenario - law; " + cmp.law.label

@@ -96,7 +96,7 @@ def f1(v: float | None) -> str:
 
 def _rest(r: dict[str, Any]) -> float | None:
     """Layers without a column of their own (IEEPA other, 201, other), so columns add up."""
-    from tariffstack.panel.core import ADD_LAYERS
+    from tariffstack.panel import ADD_LAYERS
 
     if r["additional"] is None:
         return None
@@ -130,7 +130,7 @@ def _key(by: str, key: Any) -> str:
 
 
 def one_date(eff: Any, by: str | None) -> list[Any]:
-    from tariffstack.panel.core import ADD_LAYERS
+    from tariffstack.panel import ADD_LAYERS
     from tariffstack.stats.weights import PARTNERS
 
     caption = "percent of customs value; " + eff.label
