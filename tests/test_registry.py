@@ -153,6 +153,31 @@ def test_canadian_aluminum_pays_50_and_no_canada_duty(engine: Engine) -> None:
     assert pct(part, "ieepa_fentanyl") == pytest.approx(35 * 0.4)
 
 
+@pytest.mark.parametrize(("origin", "layer"), [("DE", "ieepa_reciprocal"), ("VN", "ieepa_reciprocal"),
+                                             ("CN", "ieepa_reciprocal"), ("BR", "ieepa_other")])
+def test_a_derivative_with_declared_steel_pays_ieepa_on_the_rest(engine: Engine, origin: str, layer: str) -> None:
+    """Note 2(v)(vi)-(ix) (and 2(x) for Brazil) from Jun 4, 2025: the IEEPA duty is off the steel
+    content only; 9903.01.33 / 9903.01.83 must not take it off the whole declared article."""
+    derivative, plain = "8479.90.8500", "9503.00.0073"  # both MFN free; only the first pays 232
+    day = date(2025, 9, 1)
+    full = pct(engine.rate(plain, origin, day), layer)
+    assert full > 0
+    whole = engine.rate(derivative, origin, day)
+    assert pct(whole, layer) == 0 and pct(whole, "s232") > 0  # CBP: no share given, all metal
+    split = engine.rate(derivative, origin, day, Inputs(metal_content_share=0.4))
+    assert pct(split, layer) == pytest.approx(full * 0.6)
+    hit = next(x for x in split.layers if x.layer == layer and not x.exempt)
+    assert hit.applies_to is not None and "non-metal content (60% of value" in hit.applies_to
+    assert pct(split, "s232") == pytest.approx(pct(whole, "s232") * 0.4)
+
+
+def test_before_june_2025_the_232_exemption_covers_the_whole_derivative(engine: Engine) -> None:
+    """Until Jun 3, 2025 the 9903.01.33 exemption was claimed on the metal and non-metal lines."""
+    res = engine.rate("8479.90.8500", "DE", date(2025, 5, 1), Inputs(metal_content_share=0.4))
+    assert pct(res, "s232") > 0 and pct(res, "ieepa_reciprocal") == 0
+    assert "9903.01.33" in {x.heading for x in res.layers if x.exempt}
+
+
 def test_canadian_energy_pays_10_percent_in_april_2025(engine: Engine) -> None:
     res = engine.rate("2709.00.2000", "CA", date(2025, 4, 10))
     assert pct(res, "ieepa_fentanyl") == 10

@@ -470,12 +470,32 @@ class Engine:
                 if ctx.headings is not None and e not in ctx.headings:
                     continue
                 other = self.on(e, ctx.day)
-                if other is not None and self._applies(other, ctx):
+                if other is not None and self._applies(other, ctx) and not self._content_split(m, other, ctx):
                     ctx.blocked.setdefault(m.heading, e)
                     ok = False
                     break
         ctx.memo[key] = ok
         return ok
+
+    def _content_split(self, m: Measure, exception: Measure, ctx: _Ctx) -> bool:
+        """Whether an exception for "articles subject to layer X" only splits the value.
+
+        Heading 9903.01.33 (and Brazil's 9903.01.83) exempt the articles that pay Section 232,
+        but from June 4, 2025 note 2(v)(vi)-(ix) charges the reciprocal duty on the non-metal
+        content of a steel or aluminum derivative. When the importer declares the metal content,
+        the exception leaves ``m`` in place and the ``applies_to_remainder`` stacking rule
+        charges it on the rest of the value; without a share the whole value is metal (CBP's
+        rule) and the exception blocks ``m`` entirely.
+        """
+        if ctx.inputs.metal_content_share is None or not exception.exempts or not exception.scope.startswith("layer:"):
+            return False
+        layer = exception.scope.split(":", 1)[1]
+        imposing = ctx.imposing.get(layer, [])
+        return any(
+            r.effect == "applies_to_remainder" and r.share_input == "metal_content_share"
+            and r.matches_then(m.layer, m.heading) and any(r.matches_when(layer, h) for h in imposing)
+            for r in self.rules_for(ctx.origin, ctx.day)
+        )
 
     def _mfn_ok(self, m: Measure, ctx: _Ctx) -> bool:
         if m.mfn_condition is None:
