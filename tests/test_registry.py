@@ -178,6 +178,26 @@ def test_before_june_2025_the_232_exemption_covers_the_whole_derivative(engine: 
     assert "9903.01.33" in {x.heading for x in res.layers if x.exempt}
 
 
+@pytest.mark.parametrize(("code", "origin", "day", "full_heading", "usmca_heading"), [
+    ("8703.23.0190", "MX", date(2025, 9, 1), "9903.94.01", "9903.94.03"),     # note 33(d)
+    ("8701.21.0000", "CA", date(2025, 12, 1), "9903.74.01", "9903.74.03"),    # note 38(d)
+])
+def test_usmca_vehicles_with_approved_us_content_pay_232_on_the_rest(
+        engine: Engine, code: str, origin: str, day: date, full_heading: str, usmca_heading: str) -> None:
+    full = engine.on(full_heading, day)
+    assert full is not None and full.duty.pct
+    for inputs in (Inputs(), Inputs(usmca_claimed=True), Inputs(us_content_share=0.4)):
+        res = engine.rate(code, origin, day, inputs)  # no approval declared: full value
+        assert heads(res, "s232") == {full_heading} and pct(res, "s232") == full.duty.pct
+    res = engine.rate(code, origin, day, Inputs(usmca_claimed=True, us_content_share=0.4))
+    assert heads(res, "s232") == {usmca_heading}
+    assert pct(res, "s232") == pytest.approx(full.duty.pct * 0.6)
+    layer = next(x for x in res.layers if x.heading == usmca_heading)
+    assert layer.applies_to == "non-U.S. content (60% of value)"
+    # not a USMCA country: the heading's country terms keep it out
+    assert heads(engine.rate(code, "DE", day, Inputs(usmca_claimed=True, us_content_share=0.4)), "s232") != {usmca_heading}
+
+
 def test_canadian_energy_pays_10_percent_in_april_2025(engine: Engine) -> None:
     res = engine.rate("2709.00.2000", "CA", date(2025, 4, 10))
     assert pct(res, "ieepa_fentanyl") == 10

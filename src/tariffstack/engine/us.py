@@ -442,6 +442,8 @@ class Engine:
             return inp.usmca_claimed
         if c == "us_content":
             return inp.us_content_share is not None and inp.us_content_share >= 0.2
+        if c == "usmca_us_content":  # the declared share stands for Commerce's approval (note 33(d), 38(d))
+            return inp.usmca_claimed and inp.us_content_share is not None
         if c == "in_transit":
             return self._in_transit(m, ctx)
         if c == "us_melt":
@@ -511,6 +513,9 @@ class Engine:
             return max(0.0, (d.pct or 0.0) - (ctx.mfn_pct or 0.0)), spec, None
         pct = d.pct
         applies_to = None
+        if d.content_basis == "non-U.S." and pct is not None:
+            us = ctx.inputs.us_content_share or 0.0
+            return pct * (1 - us), spec, f"non-U.S. content ({1 - us:.0%} of value)"
         if d.content_basis and pct is not None:
             share = ctx.inputs.metal_content_share
             if share is not None:

@@ -64,7 +64,8 @@ NOT_LAW = frozenset({"crosscheck_verdicts.csv"})
 BASES = frozenset({"steel", "aluminum", "copper", "metal", "non-U.S."})
 RANGE_RE = re.compile(r"^9903\.\d\d\.\d\d(?:-9903\.\d\d\.\d\d)?$")
 # facts the engine reads from the inputs; the others are never met unless a later input says so
-EVALUATED_CONDITIONS = frozenset({"donation", "informational", "usmca", "us_content", "in_transit", "us_melt"})
+EVALUATED_CONDITIONS = frozenset({"donation", "informational", "usmca", "us_content", "usmca_us_content", "in_transit",
+                                  "us_melt"})
 OTHER_CONDITIONS = frozenset({
     "transshipment", "ftz", "certified_end_use", "smelt_country", "melt_pour", "exclusion_granted",
     "quota", "chapter98", "personal_use", "other",
