@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,11 +108,31 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return wall, max(peak, before) * 1024, p.stdout
 
 
+def differences(a: Path, b: Path, limit: int = 5) -> dict[str, object]:
+    """Where two priced files differ: rows only in one, and per column the lines that differ."""
+    import duckdb
+
+    db = duckdb.connect()
+    cols = [f.name for f in pq.read_schema(a) if f.name != "line"]
+    counts = db.execute(f"""SELECT count(*) FILTER (WHERE x.line IS NULL), count(*) FILTER (WHERE y.line IS NULL),
+        {", ".join(f'count(*) FILTER (WHERE x.line = y.line AND x."{c}" IS DISTINCT FROM y."{c}")' for c in cols)}
+        FROM read_parquet('{a}') x FULL JOIN read_parquet('{b}') y USING (line)""").fetchone()
+    assert counts is not None
+    out: dict[str, object] = {"only_in_second": counts[0], "only_in_first": counts[1]}
+    for c, n in zip(cols, counts[2:], strict=True):
+        if n:
+            out[c] = {"lines": n, "first": db.execute(f"""SELECT line, x."{c}", y."{c}" FROM read_parquet('{a}') x
+                JOIN read_parquet('{b}') y USING (line) WHERE x."{c}" IS DISTINCT FROM y."{c}" ORDER BY line
+                LIMIT {limit}""").fetchall()}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=5_000_000)
     ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
     ap.add_argument("--spark", action="store_true", help="also time the Spark job (local mode) on the same file")
+    ap.add_argument("--keep", type=Path, help="copy the input and the priced files into this folder")
     args = ap.parse_args()
     engine = Engine.load(default_data_dir(), default_home())
     env = {**os.environ, "TARIFFSTACK_HOME": str(default_home()), "TARIFFSTACK_DATA_DIR": str(default_data_dir())}
@@ -139,7 +160,13 @@ def main() -> None:
             result["spark_local"] = {"wall_s": round(swall, 1), "lines_per_min": round(args.lines / swall * 60),
                                      "driver_peak_rss_mib": round(speak / 2**20), "priced": srep["priced"],
                                      "identical_to_local": a.equals(b)}
-    print(json.dumps(result, indent=1))
+            if not a.equals(b):
+                result["spark_local"]["differences"] = differences(Path(tmp) / "priced.parquet", Path(tmp) / "spark.parquet")
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for f in Path(tmp).glob("*.parquet"):
+                shutil.copy2(f, args.keep / f.name)
+    print(json.dumps(result, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -9,11 +9,17 @@ user would see as a traceback, so it is left to fail the test.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from tariffstack.surfaces.cli import main
+from tariffstack.engine.us import Engine
+from tariffstack.surfaces.cli import app, main
+from tariffstack.surfaces.cli.app import State
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,19 @@ class Outcome:
     code: int
     out: str
     err: str
+
+    # the names of subprocess.CompletedProcess, so a test written for a child process reads the same
+    @property
+    def returncode(self) -> int:
+        return self.code
+
+    @property
+    def stdout(self) -> str:
+        return self.out
+
+    @property
+    def stderr(self) -> str:
+        return self.err
 
     def one_line_error(self, code: int, *fragments: str) -> str:
         """Assert the user got exit ``code`` and one line on stderr naming the problem."""
@@ -40,6 +59,12 @@ def invoke(*args: str, env: dict[str, str | None] | None = None, stdin: bytes | 
         code = 0
         argv = sys.argv
         sys.argv = ["tariffstack", *args]
+        # rich chose colours when the CLI was imported, for the streams pytest had then (a terminal
+        # under `pytest -s`); choose again for these captured streams, as a piped process would
+        consoles = (app.out, app.err)
+        colours = [c._color_system for c in consoles]
+        for c in consoles:
+            c._color_system = c._detect_color_system()
         try:
             main()
         except SystemExit as exc:
@@ -48,4 +73,24 @@ def invoke(*args: str, env: dict[str, str | None] | None = None, stdin: bytes | 
             sys.argv = argv
             sys.stdout.flush()
             sys.stderr.flush()
+            for c, colour in zip(consoles, colours, strict=True):
+                c._color_system = colour
         return Outcome(code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace"))
+
+
+@contextmanager
+def warm_engine(engine: Engine, data_dir: Path, home: Path) -> Iterator[None]:
+    """Commands over this data folder and home use ``engine``, already loaded from them, instead
+    of unpickling the model again on each call (0.7-0.9 s); any other pair of folders loads its
+    own, as a fresh process would, so a test with another home or data folder sees its own law."""
+    real = State.engine
+    key = (data_dir.resolve(), home.resolve())
+
+    def engine_for(state: State) -> Engine:
+        if (Path(state.data_dir).resolve(), Path(state.home).resolve()) == key:
+            return engine
+        return real(state)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(State, "engine", engine_for)
+        yield

@@ -16,6 +16,15 @@ with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx (pinne
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from fastapi.testclient import TestClient
 
+# The CLI's rich consoles are made once, at import, and a COLUMNS set at that moment would fix
+# their width for the whole process; made here, with none set, they read COLUMNS at each call
+# (as a new process would), whichever test first imports the CLI.
+_columns = os.environ.pop("COLUMNS", None)
+import tariffstack.surfaces.cli.app  # noqa: E402,F401
+
+if _columns is not None:
+    os.environ["COLUMNS"] = _columns
+
 SHARED = Path(os.environ.get("TARIFFSTACK_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
 
@@ -32,15 +41,24 @@ def hts_dir(shared_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One derived-store folder per run, so the model is parsed (~30 s) once and then reused."""
-    return tmp_path_factory.mktemp("home")
+def session_home(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One derived-store folder per run, so the model is parsed (~30 s) and the panel built
+    (~25 s) once and then reused; the pytest-xdist workers of one run share it."""
+    if worker_id == "master":
+        return tmp_path_factory.mktemp("home")
+    home = tmp_path_factory.getbasetemp().parent / "home"
+    home.mkdir(exist_ok=True)
+    return home
 
 
 @pytest.fixture(scope="session")
 def engine(hts_dir: Path, session_home: Path) -> Engine:
-    """The real engine, loaded once per run (modules may still define their own)."""
-    return Engine.load(hts_dir, session_home)
+    """The real engine, loaded once per run (modules may still define their own); the first
+    worker compiles the model while the others wait for its cache."""
+    from tariffstack.files import exclusive
+
+    with exclusive(session_home / ".test-model.lock"):
+        return Engine.load(hts_dir, session_home)
 
 
 @pytest.fixture(scope="session")

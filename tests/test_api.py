@@ -206,6 +206,7 @@ RATE = {"hts10": "8517.13.0000", "origin": "CN", "date": "2025-05-02"}
     ({"hts10": "8517.13.99.99"}, 404, "unknown_product", "hts10", "8517.13.99.99"),
     ({"hts10": "85x7"}, 422, "bad_input", "hts10", "malformed HTS code"),
     ({"origin": "Chna"}, 404, "unknown_country", "origin", "China (CN)"),
+    ({"origin": "United States"}, 422, "bad_input", "origin", "U.S. goods pay no U.S. import duty"),
     ({"date": "2025-02-30"}, 422, "bad_input", "date", "expected YYYY-MM-DD"),
     ({"date": "yesterday"}, 422, "bad_input", "date", "expected YYYY-MM-DD"),
     ({"date": "2031-01-01"}, 422, "date_out_of_range", "date", "outside the data"),

@@ -4,9 +4,7 @@ atomic output, and the panel and engine paths giving the same dollars."""
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_inproc import Outcome, invoke, warm_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +24,6 @@ from tariffstack.calc.money import price_table
 from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput
 
-EXE = [sys.executable, "-m", "tariffstack.surfaces.cli"]
 HEADER = "hts10,origin,entry_date,value,quantity,unit,mode"
 GOOD = [
     "6403.99.9065,VN,2025-09-01,80000,5000,prs,ocean",
@@ -40,13 +38,15 @@ def pricer(engine: Engine) -> Pricer:
 
 
 @pytest.fixture(scope="module")
-def run(hts_dir: Path, session_home: Path, engine: Engine):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(session_home)}
+def run(hts_dir: Path, session_home: Path, engine: Engine) -> Iterator[Callable[..., Outcome]]:
+    """The command in-process through its entry point (tests/cli_inproc.py), over the session's engine."""
+    env: dict[str, str | None] = {"TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(session_home)}
 
-    def _run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*EXE, *args], capture_output=True, text=True, env=env, timeout=300)
+    def _run(*args: str) -> Outcome:
+        return invoke(*args, env=env)
 
-    return _run
+    with warm_engine(engine, hts_dir, session_home):
+        yield _run
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -273,3 +273,29 @@ def test_report_header_errors(pricer: Pricer, tmp_path: Path) -> None:
         price_file(pricer, zipped, tmp_path / "o.csv")
     with pytest.raises(BadInput, match="unknown file type"):
         price_file(pricer, src, tmp_path / "o.json")
+
+
+def test_spark_parts_are_read_in_line_order(tmp_path: Path) -> None:
+    """The Spark job sorts within partitions only: runs of consecutive lines are concatenated by
+    their first line, overlapping parts are merged by a sort (calc.spark._in_line_order)."""
+    from tariffstack.calc.spark import _in_line_order
+
+    def parts(folder: Path, runs: list[list[int]]) -> Path:
+        folder.mkdir()
+        for k, lines in enumerate(runs):
+            pq.write_table(pa.table({"line": pa.array(lines, pa.int64()), "x": [str(n) for n in lines]}),
+                           folder / f"part-{k:05d}-x.parquet")
+        pq.write_table(pa.table({"line": pa.array([], pa.int64()), "x": pa.array([], pa.string())}),
+                       folder / "part-00099-x.parquet")  # an empty partition
+        return folder
+
+    def lines_of(files: list[Path]) -> list[int]:
+        return [n for f in files for n in pq.read_table(f).column("line").to_pylist()]
+
+    runs = parts(tmp_path / "runs", [[7, 8, 9], [1, 2, 3], [4, 5, 6]])
+    got = _in_line_order(runs, tmp_path)
+    assert lines_of(got) == list(range(1, 10)) and all(f.parent == runs for f in got)
+    mixed = parts(tmp_path / "mixed", [[1, 5, 9], [2, 3, 8], [4, 6, 7]])
+    got = _in_line_order(mixed, tmp_path)
+    assert lines_of(got) == list(range(1, 10)) and got == [tmp_path / "sorted.parquet"]
+    assert pq.read_table(got[0]).column("x").to_pylist() == [str(n) for n in range(1, 10)]

@@ -5,13 +5,11 @@ window, the Feb 24, 2026 end)."""
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from cli_inproc import invoke, warm_engine
 
 from tariffstack.calc import Pricer
 from tariffstack.calc.formula import cents
@@ -95,17 +93,17 @@ def test_status_on_each_side_of_the_deadlines(pricer: Pricer, tmp_path: Path) ->
             assert rid in RULES and RULES[rid][1]
 
 
-def test_cli_totals_and_excel(pricer: Pricer, tmp_path: Path, hts_dir: Path, session_home: Path) -> None:
+def test_cli_totals_and_excel(engine: Engine, tmp_path: Path, hts_dir: Path, session_home: Path) -> None:
     import openpyxl
 
     src = tmp_path / "entries.csv"
     src.write_text(HEAD + "\n" + "\n".join([
         "E1,8517.13.0000,CN,2025-05-02,10000,,,,,ocean", "E2,6403.99.9065,VN,2025-09-01,80000,,2025-12-01,,,ocean",
         "E3,6403.99.9065,VN,2025-10-01,80000,,,,,ocean", "E4,bad,VN,2025-10-01,1,,,,,ocean"]) + "\n", encoding="utf-8")
-    env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(session_home)}
+    env: dict[str, str | None] = {"TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(session_home)}
     out = tmp_path / "refunds.xlsx"
-    p = subprocess.run([sys.executable, "-m", "tariffstack.surfaces.cli", "refunds", str(src), "-o", str(out),
-                        "--as-of", "2026-05-01"], capture_output=True, text=True, env=env, timeout=300)
+    with warm_engine(engine, hts_dir, session_home):  # in-process through the entry point (tests/cli_inproc.py)
+        p = invoke("refunds", str(src), "-o", str(out), "--as-of", "2026-05-01", env=env)
     assert p.returncode == 2 and "line 5:" in p.stderr and "Traceback" not in p.stderr
     assert "refund estimate" in p.stdout and "2025-09" in p.stdout
     wb = openpyxl.load_workbook(out, read_only=True)

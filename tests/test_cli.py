@@ -1,4 +1,8 @@
-"""The command line as a user runs it: JSON contract, batch mode, exit codes, no tracebacks."""
+"""The command line as a user runs it: JSON contract, batch mode, exit codes, no tracebacks.
+
+Commands run in-process through ``main()`` (tests/cli_inproc.py): the same entry point, exit codes
+and streams as the ``tariffstack`` command, without an interpreter start per call.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,29 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cli_inproc import Outcome, invoke, warm_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tariffstack.engine.us import Engine
 
 EXE = [sys.executable, "-m", "tariffstack.surfaces.cli"]
 
 
 @pytest.fixture(scope="module")
-def run(hts_dir: Path, session_home: Path, engine: object):  # type: ignore[no-untyped-def]
+def run(hts_dir: Path, session_home: Path, engine: Engine) -> Iterator[Callable[..., Outcome]]:
     home = session_home  # the engine fixture has compiled the model there already
-    env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(home)}
+    env: dict[str, str | None] = {"TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(home)}
 
-    def _run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*EXE, *args], capture_output=True, text=True, env=env, timeout=300)
+    def _run(*args: str) -> Outcome:
+        return invoke(*args, env=env)
 
-    return _run
+    with warm_engine(engine, hts_dir, home):
+        yield _run
 
 
 def test_rate_json_contract(run) -> None:  # type: ignore[no-untyped-def]
@@ -162,9 +171,12 @@ def test_errors_exit_2_without_traceback(run, args, code, fragment) -> None:  # 
 
 
 def test_missing_data_folder_is_a_data_error(tmp_path: Path) -> None:
+    """A real process, the one left in this file: ``python -m tariffstack.surfaces.cli`` in a fresh
+    interpreter (no module the tests imported) still turns a user's error into one line and exit 3."""
     env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(tmp_path / "nope"), "TARIFFSTACK_HOME": str(tmp_path)}
     p = subprocess.run([*EXE, "rate", "8517.13.0000", "--origin", "CN"], capture_output=True, text=True, env=env)
     assert p.returncode == 3 and "REVISIONS.csv" in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
 
 
 def test_search_and_revisions(run) -> None:  # type: ignore[no-untyped-def]

@@ -13,9 +13,6 @@ import csv
 import gzip
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -23,12 +20,14 @@ from typing import Any
 
 import duckdb
 import pytest
+from cli_inproc import invoke, warm_engine
 
 from tariffstack.engine.us import Engine
 from tariffstack.errors import BadInput, DataError
 from tariffstack.law import countries
 from tariffstack.panel import Panel
 from tariffstack.stats import crosscheck as xc
+from tariffstack.stats.crosscheck import peer as xc_peer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "crosscheck" / "yale_rev_18.csv"
 BY_CENSUS = {c.census_code: c.iso2 for c in countries.all_countries() if c.census_code}
@@ -98,16 +97,16 @@ def test_bad_peer_files_give_one_line_errors(tmp_path: Path) -> None:
     rows = _fixture_rows()
     short = [{k: v for k, v in r.items() if k != "statutory_rate_232"} for r in rows]
     with pytest.raises(DataError, match="lacks column.*statutory_rate_232"):
-        xc._read_peer(db, _gz(tmp_path / "a", "rev_18", _write_rows(short)), "peer")
+        xc_peer._read_peer(db, _gz(tmp_path / "a", "rev_18", _write_rows(short)), "peer")
     corrupt = tmp_path / "b" / "yale_rev_18.csv.gz"
     corrupt.parent.mkdir()
     corrupt.write_bytes(gzip.compress(FIXTURE.read_bytes())[:300])
     with pytest.raises(DataError, match="cannot read peer file") as exc:
-        xc._read_peer(db, corrupt, "peer")
+        xc_peer._read_peer(db, corrupt, "peer")
     assert "\n" not in str(exc.value)
     mixed = [dict(r, revision="rev_17") if k == 0 else r for k, r in enumerate(rows)]
     with pytest.raises(DataError, match="mixes 2 revisions"):
-        xc._read_peer(db, _gz(tmp_path / "c", "rev_18", _write_rows(mixed)), "peer")
+        xc_peer._read_peer(db, _gz(tmp_path / "c", "rev_18", _write_rows(mixed)), "peer")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no peer files"):
         xc.peer_files(tmp_path / "empty")
@@ -120,7 +119,7 @@ def test_numeric_columns_are_doubles_even_when_the_first_rows_hold_integers(tmp_
     # integers first, a fraction in the last row: a sniffer would type the column BIGINT
     ints = [dict(r, statutory_rate_301="0") for r in rows[:-1]] + [dict(rows[-1], statutory_rate_301="0.075")]
     db = duckdb.connect()
-    rev, first = xc._read_peer(db, _gz(tmp_path, "rev_18", _write_rows(ints)), "peer")
+    rev, first = xc_peer._read_peer(db, _gz(tmp_path, "rev_18", _write_rows(ints)), "peer")
     assert (rev, first) == ("rev_18", date(2025, 8, 7))
     types = dict(db.query("SELECT column_name, column_type FROM (DESCRIBE peer)").fetchall())
     assert types["statutory_rate_301"] == "DOUBLE" and types["hts10"] == "VARCHAR"
@@ -297,11 +296,12 @@ def test_real_revision_report(engine: Engine, pan: Panel, shared_dir: Path, tmp_
         xc.run(engine, pan, shared_dir / "peer" / "yale", revisions=["rev_5"])
 
 
-def test_cli_errors_are_one_line(hts_dir: Path, panel_home: tuple[Path, object], tmp_path: Path) -> None:
-    env = {**os.environ, "TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(panel_home[0])}
+def test_cli_errors_are_one_line(engine: Engine, hts_dir: Path, panel_home: tuple[Path, object],
+                                 tmp_path: Path) -> None:
+    env: dict[str, str | None] = {"TARIFFSTACK_DATA_DIR": str(hts_dir), "TARIFFSTACK_HOME": str(panel_home[0])}
     bad = _gz(tmp_path / "peer", "rev_18", "hts10,country\n0101210010,1220\n")
-    p = subprocess.run([sys.executable, "-m", "tariffstack.surfaces.cli", "crosscheck", "--peer-dir", str(bad.parent)],
-                       capture_output=True, text=True, env=env, timeout=300)
+    with warm_engine(engine, hts_dir, panel_home[0]):  # in-process through the entry point (tests/cli_inproc.py)
+        p = invoke("crosscheck", "--peer-dir", str(bad.parent), env=env)
     assert p.returncode == 3, p.stderr
     assert "lacks column(s)" in p.stderr and "Traceback" not in p.stderr
     assert p.stderr.count("error:") == 1 and p.stdout == ""

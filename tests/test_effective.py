@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inproc import Outcome, invoke
 from click.testing import CliRunner
 
 from tariffstack.errors import DataError
@@ -165,10 +163,9 @@ def test_cli_json_and_plot(panel_home: tuple[Path, object], tmp_path: Path) -> N
     assert res.exit_code == 0 and png.read_bytes()[:4] == b"\x89PNG"
 
 
-def _main(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TARIFFSTACK_HOME": str(home), "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-c", "from tariffstack.surfaces.cli import main; main()", "effective-rate", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+def _main(home: Path, *args: str) -> Outcome:
+    """Through the entry point that turns errors into one line and an exit code, in-process (tests/cli_inproc.py)."""
+    return invoke("effective-rate", *args, env={"TARIFFSTACK_HOME": str(home), "COLUMNS": "80"})
 
 
 def test_cli_errors_are_one_line(panel_home: tuple[Path, object], tmp_path: Path, weights_dir: Path) -> None:

@@ -29,9 +29,9 @@ import pytest
 from cli_inproc import Outcome, invoke
 from mirror_server import Running, serve
 
-from tariffstack.sources import fetch
 from tariffstack.sources.changes import load_change_records
 from tariffstack.sources.fetch import fetch_mirror, verify_archives
+from tariffstack.sources.fetch import http as fetch_http
 from tariffstack.sources.schedule import load_revisions
 
 EXE = [sys.executable, "-m", "tariffstack.surfaces.cli"]
@@ -253,8 +253,8 @@ def test_kill_9_during_export_leaves_the_old_file_and_the_store(
 
 @pytest.fixture
 def mirror(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
-    monkeypatch.setattr(fetch, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(fetch, "BACKOFF_CAP_SECONDS", 0.05)
+    monkeypatch.setattr(fetch_http, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(fetch_http, "BACKOFF_CAP_SECONDS", 0.05)
     with serve(shared_dir) as running:
         running.state.revisions = ("2025 basic", "2025 rev 1")
         yield running
@@ -321,7 +321,7 @@ def test_full_disk_during_fetch_frees_the_partial_and_says_so(mirror: Running, t
             return Full(file, mode.replace("b", ""))
         return real_open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr(fetch, "open", full_open, raising=False)
+    monkeypatch.setattr(fetch_http, "open", full_open, raising=False)
     got = invoke("fetch", "--mirror", mirror.url, "--dest", str(dest))
     assert got.code == 4 and "Traceback" not in got.err
     failed = [ln for ln in got.err.splitlines() if ln.startswith("failed ")]

@@ -29,6 +29,7 @@ from tariffstack.errors import DataError, FetchError
 from tariffstack.sources import fetch
 from tariffstack.sources.changes import change_record_text, parse_change_record
 from tariffstack.sources.fetch import FetchResult, fetch_mirror, fetch_usitc, verify_archives
+from tariffstack.sources.fetch import http as fetch_http
 from tariffstack.sources.manifest import load_manifest, make_manifest
 
 # A few revisions keep the tests fast; 2026 rev 10 has no change record in the shared data.
@@ -40,8 +41,8 @@ REV1_JSON = "hts/json/hts_2025_rev_1.json.gz"
 
 @pytest.fixture(autouse=True)
 def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch, "BACKOFF_SECONDS", 0.01)
-    monkeypatch.setattr(fetch, "BACKOFF_CAP_SECONDS", 0.05)
+    monkeypatch.setattr(fetch_http, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(fetch_http, "BACKOFF_CAP_SECONDS", 0.05)
 
 
 @pytest.fixture
@@ -578,7 +579,7 @@ def test_verify_malformed_revisions_csv(tmp_path: Path) -> None:
 def test_shipped_manifest_pins_the_shared_data(hts_dir: Path) -> None:
     """The package's manifest is the reference copy's, file for file (remake it with
     ``python -m tariffstack.sources.manifest ../shared/hts`` when a revision is added)."""
-    shipped = json.loads((Path(fetch.__file__).parents[1] / "data" / "manifest.json").read_text(encoding="utf-8"))
+    shipped = json.loads((Path(fetch.__file__).parents[2] / "data" / "manifest.json").read_text(encoding="utf-8"))
     assert shipped == make_manifest(hts_dir)
     manifest = load_manifest()
     with open(hts_dir / "REVISIONS.csv", encoding="utf-8", newline="") as fh:

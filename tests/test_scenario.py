@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inproc import Outcome, invoke, warm_engine
 from click.testing import CliRunner
 
 from tariffstack.engine.us import Engine
@@ -241,18 +239,19 @@ def test_bad_scenarios_name_the_line(engine: Engine, law: Panel, body: str, line
     assert f"bad.yaml line {line}:" in msg and words in msg, msg
 
 
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TARIFFSTACK_HOME": str(home), "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-c", "from tariffstack.surfaces.cli import main; main()", "scenario",
-                           *args], env=env, capture_output=True, text=True, timeout=600)
+def _cli(home: Path, *args: str) -> Outcome:
+    """Through the entry point that turns errors into one line and an exit code, in-process (tests/cli_inproc.py)."""
+    return invoke("scenario", *args, env={"TARIFFSTACK_HOME": str(home), "COLUMNS": "80"})
 
 
-def test_cli_bad_file_is_one_line_and_writes_nothing(panel_home: tuple[Path, object], tmp_path: Path) -> None:
+def test_cli_bad_file_is_one_line_and_writes_nothing(engine: Engine, hts_dir: Path, panel_home: tuple[Path, object],
+                                                     tmp_path: Path) -> None:
     home = panel_home[0]
     before = sorted(p.name for p in (home / "scenarios").glob("*")) if (home / "scenarios").exists() else []
     bad = tmp_path / "bad.yaml"
     bad.write_text(HEAD + BAD[4][0], encoding="utf-8")
-    res = _cli(home, str(bad), "--date", "2025-06-02", "--changes", str(tmp_path / "out.csv"))
+    with warm_engine(engine, hts_dir, home):
+        res = _cli(home, str(bad), "--date", "2025-06-02", "--changes", str(tmp_path / "out.csv"))
     assert res.returncode == 2 and "bad.yaml line 7:" in res.stderr, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
     after = sorted(p.name for p in (home / "scenarios").glob("*")) if (home / "scenarios").exists() else []

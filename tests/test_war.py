@@ -6,13 +6,11 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_inproc import Outcome, invoke, warm_engine
 from click.testing import CliRunner
 
 from tariffstack.engine.cn import ChinaEngine, describe_from_us
@@ -25,7 +23,6 @@ from tariffstack.stats.effective import compute
 from tariffstack.surfaces.cli import cli
 
 D = dt.date
-EXE = [sys.executable, "-m", "tariffstack.surfaces.cli"]
 
 
 @pytest.fixture(scope="module")
@@ -195,9 +192,9 @@ def test_cli_war(panel_home: tuple[Path, object], tmp_path: Path) -> None:
     assert "2025-04-12" in res.stdout and "WTO file" in res.stdout
 
 
-def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TARIFFSTACK_HOME": str(home), "COLUMNS": "80"}
-    return subprocess.run([*EXE, *args], capture_output=True, text=True, env=env, timeout=300)
+def _run(home: Path, *args: str) -> Outcome:
+    """The command through its entry point, in-process (tests/cli_inproc.py): exit code and one-line errors."""
+    return invoke(*args, env={"TARIFFSTACK_HOME": str(home), "COLUMNS": "80"})
 
 
 @pytest.mark.parametrize("args, text", [
@@ -211,8 +208,10 @@ def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (("war",), "or --average"),
     (("war", "8517.13.0000", "--average"), "not both"),
 ])
-def test_cli_bad_input_exit_2(session_home: Path, engine: Engine, args: tuple[str, ...], text: str) -> None:
-    p = _run(session_home, *args)
+def test_cli_bad_input_exit_2(session_home: Path, hts_dir: Path, engine: Engine, args: tuple[str, ...],
+                              text: str) -> None:
+    with warm_engine(engine, hts_dir, session_home):
+        p = _run(session_home, *args)
     assert p.returncode == 2, p.stderr
     assert text in p.stderr and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) <= 3
 

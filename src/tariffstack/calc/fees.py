@@ -11,13 +11,12 @@ minimum or maximum (19 CFR 24.24).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
+from tariffstack.calc.dated import check_period, csv_rows
 from tariffstack.errors import BadInput, DataError
 
 FEES = ("mpf", "mpf_manual_surcharge", "hmf")
@@ -96,16 +95,8 @@ def _date(row: dict[str, str], name: str, where: str) -> date | None:
 def read_fees(path: Path | None = None) -> tuple[FeeRow, ...]:
     """Every row of fees.csv, validated: known names, dates in order, one row per period, the
     amounts the fee needs, a source for each figure. Any problem is a DataError naming the row."""
-    if path is None:
-        res = resources.files("tariffstack").joinpath("data/calc/fees.csv")
-        if not res.is_file():
-            raise DataError("data/calc/fees.csv is missing: the fee figures cannot be applied")
-        text = res.read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
     rows: list[FeeRow] = []
-    for n, row in enumerate(csv.DictReader(text.splitlines()), start=2):
-        where = f"fees.csv line {n}"
+    for _, where, row in csv_rows("fees.csv", path, "the fee figures cannot be applied"):
         fee = (row.get("fee") or "").strip()
         et = (row.get("entry_type") or "").strip()
         mode = (row.get("mode") or "").strip()
@@ -119,8 +110,7 @@ def read_fees(path: Path | None = None) -> tuple[FeeRow, ...]:
         if first is None:
             raise DataError(f"{where}: the first day in force is missing")
         last = _date(row, "last", where)
-        if last is not None and last < first:
-            raise DataError(f"{where}: last {last} is before first {first}")
+        check_period(first, last, where)
         r = FeeRow(fee, et, mode, first, last, _float(row, "rate_pct", where), _float(row, "min_usd", where),
                    _float(row, "max_usd", where), _float(row, "flat_usd", where),
                    (row.get("source") or "").strip(), (row.get("note") or "").strip())

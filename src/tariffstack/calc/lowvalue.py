@@ -10,16 +10,15 @@ at once; one calculation is the same code on arrays of one.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from tariffstack.calc.dated import check_period, csv_rows
 from tariffstack.calc.lines import isin
 from tariffstack.errors import DataError
 from tariffstack.law import countries
@@ -99,16 +98,8 @@ class PostalRow:
 def read_postal(path: Path | None = None) -> tuple[PostalRow, ...]:
     """postal.csv, validated: known methods, the amount or rate each method needs, dates in
     order, a source on every row, no two rows for the same origin, method and day."""
-    if path is None:
-        res = resources.files("tariffstack").joinpath("data/calc/postal.csv")
-        if not res.is_file():
-            raise DataError("data/calc/postal.csv is missing: postal duties cannot be applied")
-        text = res.read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
     out: list[PostalRow] = []
-    for n, row in enumerate(csv.DictReader(text.splitlines()), start=2):
-        where = f"postal.csv line {n}"
+    for n, where, row in csv_rows("postal.csv", path, "postal duties cannot be applied"):
         method = (row.get("method") or "").strip()
         if method not in POSTAL_METHODS:
             raise DataError(f"{where}: unknown method {method!r} (one of {', '.join(POSTAL_METHODS)})")
@@ -127,8 +118,7 @@ def read_postal(path: Path | None = None) -> tuple[PostalRow, ...]:
             last = date.fromisoformat(last_text) if last_text else None
         except ValueError as exc:
             raise DataError(f"{where}: bad first/last date ({exc})") from exc
-        if last is not None and last < first:
-            raise DataError(f"{where}: last {last} is before first {first}")
+        check_period(first, last, where)
         amount = _num(row.get("amount_usd"), where, "amount_usd")
         rate = _num(row.get("rate_pct"), where, "rate_pct")
         if method.startswith("specific") and amount is None:

@@ -235,12 +235,15 @@ def price_file_spark(data_dir: Path, home: Path, src: Path, out: Path, *, master
             progress("pricing on Spark")
         priced = price_dataframe(spark, df, blob, entries)
         result = work / "priced"
-        priced.orderBy("line").write.parquet(str(result))
+        # each partition of one input file is a run of consecutive lines: sorting within it
+        # keeps the file's order without a global sort, which would price every line twice
+        # (once to sample the range boundaries)
+        priced.sortWithinPartitions("line").write.parquet(str(result))
         if progress:
             progress("writing the output")
         with atomic_path(out) as tmp:
             writer = Writer(tmp, kind_out, OUTPUT_SCHEMA)
-            for part in sorted(result.glob("part-*.parquet")):
+            for part in _in_line_order(result, work):
                 for batch in pq.ParquetFile(part).iter_batches(131_072):
                     t = pa.Table.from_batches([batch]).cast(OUTPUT_SCHEMA)
                     writer.write(t)
@@ -258,6 +261,35 @@ def price_file_spark(data_dir: Path, home: Path, src: Path, out: Path, *, master
         report.sources_file = write_sources(pricer, report, out)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _line_range(part: Path) -> tuple[int, int] | None:
+    """(first, last) line of a part file from its Parquet statistics (None: no rows)."""
+    md = pq.ParquetFile(part).metadata
+    col = md.schema.names.index("line")
+    groups = [md.row_group(i) for i in range(md.num_row_groups) if md.row_group(i).num_rows]
+    if not groups:
+        return None
+    stats = [g.column(col).statistics for g in groups]
+    return min(int(s.min) for s in stats), max(int(s.max) for s in stats)
+
+
+def _in_line_order(result: Path, work: Path) -> list[Path]:
+    """The job's part files in line order; when parts overlap (a partitioning that is not a
+    run of consecutive lines), one file sorted by DuckDB out of core instead."""
+    parts = [(r, p) for p in result.glob("part-*.parquet") if (r := _line_range(p)) is not None]
+    parts.sort()
+    if all(a[0][1] < b[0][0] for a, b in zip(parts, parts[1:], strict=False)):
+        return [p for _, p in parts]
+    import duckdb
+
+    merged = work / "sorted.parquet"
+    db = duckdb.connect()
+    db.execute(f"SET temp_directory = '{work / 'spill'}'")
+    db.execute(f"COPY (SELECT * FROM read_parquet('{result}/part-*.parquet') ORDER BY line) TO '{merged}' "
+               "(FORMAT parquet)")
+    db.close()
+    return [merged]
 
 
 def _formulas_for_sources(pricer: Pricer, report: BulkReport) -> None:

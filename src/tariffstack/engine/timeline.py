@@ -7,6 +7,7 @@ headings came in or went out (with their revision and the text's effective date)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -98,9 +99,17 @@ def _describe(old: RateResult | None, new: RateResult | None) -> list[str]:
     return out
 
 
+# (origin, day) -> a key equal on two days only if the product's duties from that origin are the
+# same on both (None: not known, ask the engine); the built panel gives one (service.queries)
+StateKey = Callable[[str, date], Hashable | None]
+
+
 def timeline(engine: Engine, code: str, origins: list[str], start: date | str | None = None,
-             end: date | str | None = None) -> Timeline:
-    """Segments of constant duties for a product from each origin between two dates."""
+             end: date | str | None = None, *, state_key: StateKey | None = None) -> Timeline:
+    """Segments of constant duties for a product from each origin between two dates.
+
+    The engine is asked on every boundary of the model, except where ``state_key`` says the
+    duties are those of the boundary before (most boundaries touch other products)."""
     model = engine.model
     lo = parse_date(start) if start is not None else model.first_date
     hi = parse_date(end) if end is not None else model.last_date
@@ -119,8 +128,14 @@ def timeline(engine: Engine, code: str, origins: list[str], start: date | str | 
     for iso in isos:
         segs: list[Segment] = []
         prev: RateResult | None = None
+        prev_key: Hashable | None = None
         for k, day in enumerate(days):
             until = days[k + 1] - timedelta(days=1) if k + 1 < len(days) else hi
+            key = state_key(iso, day) if state_key is not None else None
+            if segs and key is not None and key == prev_key:
+                segs[-1].valid_until = until
+                continue
+            prev_key = key
             try:
                 res: RateResult | None = engine.rate(code, iso, day)
             except UnknownProduct:

@@ -129,12 +129,14 @@ def read_through(m: Measure, records: list[Record], notes: NotesIndex | None) ->
 
 
 def apply_registry(measures: dict[str, list[Measure]], registry: Registry, notes: NotesIndex | None,
-                   printed: dict[str, str], covered_until: date | None = None,
-                   ) -> tuple[dict[str, list[Measure]], dict[str, str]]:
+                   printed: dict[str, str], covered_until: date | None = None, *,
+                   whole_history: bool = True) -> tuple[dict[str, list[Measure]], dict[str, str]]:
     """Every version read through the registry, and the not-evaluated headings with why.
 
     A record for a heading no revision prints is a mistake, unless it takes effect after the
     newest revision at hand (``covered_until``): a registry may know headings newer than the data.
+    With only part of the history on file (``whole_history`` false) such records are of headings
+    that ended before it, and are left unused.
     """
     missing = missing_records(registry, printed)
     if missing:
@@ -144,7 +146,7 @@ def apply_registry(measures: dict[str, list[Measure]], registry: Registry, notes
             + (" ..." if len(missing) > 12 else "")
             + "; review them ('tariffstack registry propose' prints rows to start from)"
         )
-    unknown = sorted(h for h, recs in registry.by_heading.items() if h not in printed and (
+    unknown = sorted(h for h, recs in registry.by_heading.items() if whole_history and h not in printed and (
         covered_until is None or any(r.first is None or r.first <= covered_until for r in recs)))
     if unknown:
         first = registry.get(unknown[0])[0]

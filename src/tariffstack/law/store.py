@@ -28,6 +28,7 @@ from tariffstack.law.events import LegalEvent, load_events, load_stacking
 from tariffstack.law.measures import Measure, build_measures
 from tariffstack.law.registry import law_fingerprint, load_registry
 from tariffstack.sources.changes import ChangeRecord, load_change_records
+from tariffstack.sources.manifest import load_manifest
 from tariffstack.sources.notes import NotesIndex
 from tariffstack.sources.schedule import (
     Interner,
@@ -39,7 +40,7 @@ from tariffstack.sources.schedule import (
     read_records,
 )
 
-CACHE_FORMAT = 9  # bump when parsing changes what a model holds
+CACHE_FORMAT = 10  # bump when parsing changes what a model holds
 PARSE_BATCH = 8  # revisions per worker task: larger shares more, smaller reports progress sooner
 
 
@@ -189,20 +190,34 @@ def build_model(
     unmodelled: dict[str, str] = {}
     if law:  # without it (proposing records for new headings) the parser's reading stays
         covered = max([*(r.published for r in revisions if r.published), *starts])
-        measures, unmodelled = apply_registry(measures, load_registry(), notes, printed, covered)
+        measures, unmodelled = apply_registry(measures, load_registry(), notes, printed, covered,
+                                              whole_history=_whole_history(revisions))
         measures = backdated_exceptions(measures)
     return Model(revisions, lines, headings, starts, measures, records, events, unmodelled,
                  notes=notes, notes_key=notes_key)
 
 
+def _whole_history(revisions: list[Revision]) -> bool:
+    """Whether every revision the package's manifest pins, up to the newest on file, is on file.
+
+    A folder made by a plain ``tariffstack fetch`` holds only USITC's current release; the
+    registry's records of headings deleted before it then have nothing to read through."""
+    have = {r.name for r in revisions}
+    pinned = list(load_manifest().revisions)
+    newest = max((k for k, name in enumerate(pinned) if name in have), default=len(pinned) - 1)
+    return all(name in have for name in pinned[: newest + 1])
+
+
 def _starts(revisions: list[Revision]) -> list[date]:
     """The day each revision's product lines take over: Jan 1 for a basic edition, else the
-    publication date. A revision listed without a date (2026 rev 10) cannot be placed, so it
+    publication date (also for the oldest on file, when only part of the history is there). A revision listed without a date (2026 rev 10) cannot be placed, so it
     takes over with the one before it, after it in order: the dates stay sorted for bisect."""
     starts: list[date] = []
     for i, r in enumerate(revisions):
-        if i == 0 or "basic" in r.name:
+        if "basic" in r.name:
             starts.append(date(r.year, 1, 1))
+        elif i == 0:  # the oldest on file is not a basic edition: the history before it is not here
+            starts.append(r.published or date(r.year, 1, 1))
         else:
             starts.append(max(r.published or starts[-1], starts[-1]))
     return starts

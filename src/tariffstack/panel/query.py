@@ -51,6 +51,11 @@ class Panel:
             )
 
     # ---- point lookups ------------------------------------------------------------------
+    def warm(self) -> None:
+        """Build the in-memory point index now (a server does it once, before its threads ask)."""
+        if self._index is None:
+            self._index = _PointIndex(self)
+
     def point(self, code: str, origin: str, on: date | str) -> dict[str, Any]:
         """The panel's row for one product, origin and date (same totals as ``Engine.rate``)."""
         day = parse_date(on)

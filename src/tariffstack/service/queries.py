@@ -11,16 +11,19 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tariffstack import __version__, news
-from tariffstack.engine.timeline import MAX_ORIGINS, Timeline, plot_timeline
+from tariffstack.engine.timeline import MAX_ORIGINS, StateKey, Timeline, plot_timeline
 from tariffstack.engine.timeline import timeline as build_timeline
 from tariffstack.engine.us import Engine, Inputs, parse_date, parse_hts
 from tariffstack.errors import BadInput, StoreMissing, TariffstackError, TooMany, blame
 from tariffstack.law import countries
 from tariffstack.models import LAYER_ORDER, RateResult
 from tariffstack.sources.china import ChinaTariffs
+
+if TYPE_CHECKING:  # the panel (DuckDB, Arrow) is imported when first asked for
+    from tariffstack.panel import Panel
 
 log = logging.getLogger(__name__)
 SVG_CACHE = 64                           # charts kept in memory (about 100 kB each)
@@ -56,6 +59,8 @@ class Service:
     _china: ChinaTariffs | None = None
     _china_loaded: bool = False
     _china_lock: threading.Lock = field(default_factory=threading.Lock)
+    _panel: tuple[str, Panel | None] | None = None
+    _panel_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         h = hashlib.sha256(f"tariffstack {__version__}".encode())
@@ -74,8 +79,13 @@ class Service:
         return day
 
     def origin(self, text: str, field: str = "origin") -> countries.Country:
+        """A country of origin for the U.S. schedule: the U.S. itself is refused, not answered."""
         with blame(field):
-            return countries.resolve(text)
+            found = countries.resolve(text)
+        if found.iso2 == "US":
+            raise BadInput("origin US: the U.S. schedule taxes goods entering the U.S., and U.S. goods pay no "
+                           "U.S. import duty; for China's duty on U.S. goods ask /api/war/rate", field=field)
+        return found
 
     def origins(self, text: str, field: str = "origins") -> list[str]:
         items = [x.strip() for x in text.split(",") if x.strip()]
@@ -180,7 +190,43 @@ class Service:
         last = self.day(end, "to") if end else None
         if first and last and first > last:
             raise BadInput(f"from {first} is after to {last}", field="from")
-        return build_timeline(self.engine, code, isos, first, last)
+        return build_timeline(self.engine, code, isos, first, last, state_key=self._panel_key(code))
+
+    def _panel_key(self, code: str) -> StateKey | None:
+        """The built panel's (stack, MFN text) per origin and day, when the store is the one the
+        law on file gives: the timeline then asks the engine only where that changes."""
+        panel = self.current_panel()
+        if panel is None:
+            return None
+
+        def key(iso: str, day: date) -> tuple[Any, ...] | None:
+            try:
+                row = panel.point(code, iso, day)
+            except TariffstackError:  # not in the panel's schedule that day: the engine says why
+                return None
+            return (row["hts10"], row["stack_id"], row["mfn_text"])
+        return key
+
+    def current_panel(self) -> Panel | None:
+        """The built store, opened once per build, or None when there is none or it is stale."""
+        from tariffstack.panel import Panel, code_fingerprint, interval_hashes
+
+        tag = self.store_tag()
+        with self._panel_lock:
+            if self._panel is not None and self._panel[0] == tag:
+                return self._panel[1]
+            found: Panel | None = None
+            try:
+                found = Panel.open(self.home)
+                if found.meta.get("intervals") != [list(x) for x in interval_hashes(self.engine)] or \
+                        found.meta.get("code") != code_fingerprint():
+                    found = None
+                else:
+                    found.warm()  # the point index, built here once rather than by two threads
+            except (TariffstackError, OSError):
+                found = None
+            self._panel = (tag, found)
+            return found
 
     def timeline_svg(self, code: str, origins: str, start: str | None, end: str | None) -> bytes:
         """The chart as SVG; drawing takes 0.3-1 s, so recent charts are kept (same inputs,

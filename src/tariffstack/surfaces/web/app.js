@@ -21,22 +21,7 @@
   let coverage = { first: "", last: "" };
 
   // ---- small helpers ------------------------------------------------------------------------
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else if (k === "dataset") Object.assign(node.dataset, v);
-      else node.setAttribute(k, v === true ? "" : String(v));
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined || c === false) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
+  const { el } = window.tariffstackDom;   // dom.js
   const pct = (x) => (x === null || x === undefined ? "—" : `${Number(Number(x).toFixed(4))}%`);
   const label = (iso) => (names.has(iso) ? `${names.get(iso)} (${iso})` : iso);
   const layerBadge = (name) => el("span", { class: `badge l-${name}`, text: LAYERS[name] || name });

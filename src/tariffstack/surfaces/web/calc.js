@@ -10,21 +10,7 @@
     { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
   let built = false;
 
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v === true ? "" : String(v));
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined || c === false) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
+  const { el } = window.tariffstackDom;   // dom.js
   function field(label, input, hint) {
     return el("label", { class: "calc-field" }, el("span", { text: label }), input,
       hint ? el("small", { class: "muted", text: hint }) : null);

@@ -13,21 +13,7 @@
   const seq = { cn: 0, product: 0, average: 0 };
   let averageShown = false;
 
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k === "dataset") Object.assign(node.dataset, v);
-      else node.setAttribute(k, v === true ? "" : String(v));
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined || c === false) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
+  const { el } = window.tariffstackDom;   // dom.js
   const pct = (x) => (x === null || x === undefined ? "—" : `${Number(Number(x).toFixed(2))}%`);
   const short = (n) => {
     if (!n) return "WTO data";
