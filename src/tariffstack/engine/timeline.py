@@ -137,7 +137,7 @@ def timeline(engine: Engine, code: str, origins: list[str], start: date | str | 
                 continue
             prev_key = key
             try:
-                res: RateResult | None = engine.rate(code, iso, day)
+                res: RateResult | None = engine.rate(code, iso, day, detail=False)
             except UnknownProduct:
                 res = None
             found_any = found_any or res

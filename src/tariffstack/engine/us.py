@@ -201,11 +201,13 @@ class Engine:
         return found
 
     def rate(self, code: str, origin: str, on: date | str, inputs: Inputs | None = None, *,
-             assume_unchanged: bool = False, **kw: Any) -> RateResult:
+             assume_unchanged: bool = False, detail: bool = True, **kw: Any) -> RateResult:
         """The duty stack for one product, origin and entry date.
 
         A date after the newest revision on file is an error unless ``assume_unchanged``: then
-        the law on file's last day answers, and the result says so in its notes."""
+        the law on file's last day answers, and the result says so in its notes. Without
+        ``detail`` the layers lack ``in_force_since`` and the notes the headings not evaluated
+        (a timeline asks on every boundary and shows neither)."""
         asked = parse_date(on)
         day = asked
         stale: list[str] = []
@@ -219,14 +221,16 @@ class Engine:
         mfn_layer, mfn_rate = self._mfn(line, country.iso2, rev.name, inputs)
         notes: list[str] = stale
         layers = [mfn_layer, *self.additional(line, country.iso2, day, inputs, mfn_rate, notes)]
-        layers = [self._with_since(x, code, country.iso2, inputs) for x in layers]
+        if detail:
+            layers = [self._with_since(x, code, country.iso2, inputs) for x in layers]
         layers.sort(key=lambda x: (LAYER_ORDER.index(x.layer), x.exempt, x.heading or ""))
         additional = sum(x.rate_pct or 0.0 for x in layers if x.layer != "mfn" and not x.exempt)
         base = mfn_layer.rate_pct or 0.0
         specific = tuple(x.specific for x in layers if x.specific and not x.exempt)
         if mfn_layer.rate_pct is None:
             notes.append(f"MFN rate text {mfn_rate.text!r} could not be computed as a percent")
-        notes.extend(self.not_evaluated(line, country.iso2, day, inputs))
+        if detail:
+            notes.extend(self.not_evaluated(line, country.iso2, day, inputs))
         return RateResult(
             hts10=line.hts10,
             description=line.description,
