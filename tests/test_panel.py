@@ -22,6 +22,7 @@ import duckdb
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from datafolders import with_revisions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -225,18 +226,7 @@ def test_export_failure_midway_leaves_no_file(pan: Panel, tmp_path: Path, monkey
 
 def _truncated(hts_dir: Path, dest: Path, drop: int) -> Path:
     """A data folder like ``hts_dir`` without its newest ``drop`` revisions."""
-    folder = dest / "hts"
-    folder.mkdir(parents=True)
-    for name in ("json", "change_records", "notes"):
-        if (hts_dir / name).exists():
-            (folder / name).symlink_to(hts_dir / name)
-    with (hts_dir / "REVISIONS.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    with (folder / "REVISIONS.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows[: len(rows) - drop])
-    return folder
+    return with_revisions(hts_dir, dest, slice(None, -drop))
 
 
 def test_incremental_update_after_a_new_revision(engine: Engine, hts_dir: Path, pan: Panel,

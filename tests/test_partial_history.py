@@ -3,12 +3,12 @@ the law for the days it covers, and refuses the days before it."""
 
 from __future__ import annotations
 
-import csv
 import random
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from datafolders import with_revisions
 
 from tariffstack.engine.us import Engine
 from tariffstack.errors import DateOutOfRange
@@ -20,17 +20,7 @@ KEEP = 3
 
 @pytest.fixture(scope="module")
 def newest_only(hts_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("partial") / "hts"
-    folder.mkdir()
-    for name in ("json", "change_records", "notes"):
-        (folder / name).symlink_to(hts_dir / name)
-    with (hts_dir / "REVISIONS.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    with (folder / "REVISIONS.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows[-KEEP:])
-    return folder
+    return with_revisions(hts_dir, tmp_path_factory.mktemp("partial"), slice(-KEEP, None))
 
 
 def test_newest_revisions_alone_build_and_match_the_whole_history(newest_only: Path, engine: Engine) -> None:

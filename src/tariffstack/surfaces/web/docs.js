@@ -2,17 +2,7 @@
 // Local code only (the page runs under a strict CSP: no CDN, no inline script, no eval).
 "use strict";
 (() => {
-  function el(tag, props, ...children) {
-    const n = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === "class") n.className = v;
-      else if (k === "text") n.textContent = v;
-      else n.setAttribute(k, v === true ? "" : String(v));
-    }
-    for (const c of children.flat()) if (c !== null && c !== undefined) n.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return n;
-  }
+  const { el } = window.tariffstackDom;  // dom.js, loaded first by docs.html
   let spec = null;
   function resolve(schema) {
     if (schema && schema.$ref) return spec.components.schemas[schema.$ref.split("/").pop()] || {};

@@ -1,4 +1,4 @@
-// tariffstack page, the DOM builder every view script uses (loaded first by index.html):
+// tariffstack page, the DOM builder every view script uses (loaded first by index.html and docs.html):
 // el(tag, props, ...children). Props: "class" sets className, "text" textContent, "on<event>"
 // adds a listener, "dataset" copies into data-* attributes, any other key is an attribute (true
 // is an empty attribute; undefined, null and false leave it out). Children are nodes or values,
