@@ -59,7 +59,8 @@ WORDS = ["laptop", "smartphone", "steel", "aluminum", "copper wire", "coffee", "
          "shoes", "t-shirt", "bicycle", "toys", "furniture", "car parts", "solar panels", "salmon",
          "lumber", "tires", "cotton", "printer", "television", "medicine", "8517", "7208.51",
          "0901", "9403", "8703.23", "6109.10"]
-ENDPOINTS = ("rate", "search", "timeline")
+ENDPOINTS = ("rate", "search", "timeline", "bulk")
+BULK_LINES = 50   # lines per uploaded file on the bulk endpoint (POST /api/calc/file, text/csv)
 TARGET_P99_MS = 20.0
 
 
@@ -132,8 +133,18 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
+def split_request(path: str) -> tuple[str, str, str | None]:
+    """(method, path, body): a bulk request is written "POST <path>" and its CSV body on the
+    following lines; every other one is a GET path."""
+    if path.startswith("POST "):
+        head, _, body = path.partition("\n")
+        return "POST", head.removeprefix("POST "), body
+    return "GET", path, None
+
+
 def get_json(conn: http.client.HTTPConnection, path: str) -> tuple[int, Any]:
-    conn.request("GET", path)
+    method, target, body = split_request(path)
+    conn.request(method, target, body=body, headers={"Content-Type": "text/csv"} if body is not None else {})
     resp = conn.getresponse()
     body = resp.read()
     try:
@@ -273,6 +284,10 @@ def make_paths(port: int, endpoint: str, n: int, seed: int) -> tuple[list[str], 
             q = {"hts10": rng.choice(codes), "origin": rng.choice(ORIGINS), "date": rng.choice(dates).isoformat()}
         elif endpoint == "search":
             q = {"q": rng.choice(WORDS), "limit": rng.choice([5, 10, 20])}
+        elif endpoint == "bulk":
+            rows = [f"{rng.choice(codes)},{rng.choice(ORIGINS)},{rng.choice(dates).isoformat()},"
+                    f"{rng.randint(100, 90000)}" for _ in range(BULK_LINES)]
+            return "POST /api/calc/file\nhts10,origin,entry_date,value\n" + "\n".join(rows) + "\n"
         else:
             lo, hi = sorted(rng.sample(dates, 2))
             q = {"hts10": rng.choice(codes), "origins": ",".join(rng.sample(ORIGINS, rng.randint(1, 3))),
@@ -309,7 +324,14 @@ local due = nil
 local counter = 0
 function setup(thread) counter = counter + 1; thread:set("tid", counter) end
 function init(args) math.randomseed(tid * 7919) end
-function request() return wrk.format("GET", paths[math.random(#paths)]) end
+function request()
+  local p = paths[math.random(#paths)]
+  local nl = p:find("\\n", 1, true)
+  if nl and p:sub(1, 5) == "POST " then
+    return wrk.format("POST", p:sub(6, nl - 1), {["Content-Type"] = "text/csv"}, p:sub(nl + 1))
+  end
+  return wrk.format("GET", p)
+end
 function delay()  -- a fixed schedule per thread; a late request is sent at once, never in a burst
   local t = now_ms()
   if due == nil then due = t + math.random() * cycle end
@@ -372,7 +394,9 @@ async def _open_loop(url: str, paths: list[str], rate: float, duration: float, s
 
         async def one(due: float, path: str) -> None:
             try:
-                resp = await client.get(path)
+                method, target, body = split_request(path)
+                resp = await (client.post(target, content=body, headers={"Content-Type": "text/csv"})
+                              if method == "POST" else client.get(target))
                 if resp.status_code != 200:
                     errors[str(resp.status_code)] = errors.get(str(resp.status_code), 0) + 1
             except httpx.HTTPError as exc:
@@ -415,7 +439,7 @@ def drive(tool: str, url: str, paths: list[str], rate: float, duration: int,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--endpoints", default=",".join(ENDPOINTS), help="comma list of rate,search,timeline")
+    ap.add_argument("--endpoints", default=",".join(ENDPOINTS), help="comma list of rate,search,timeline,bulk")
     ap.add_argument("--rates", default="200,500,1000", help="comma list of requests per second")
     ap.add_argument("--rate", type=float, help="one rate (same as --rates N)")
     ap.add_argument("--duration", type=int, default=20, help="seconds of measured load per run")
@@ -464,7 +488,7 @@ def main() -> None:
             for e in endpoints:
                 for r in rates:
                     res = drive(tool, url, paths[e][0], r, args.duration, args)
-                    runs.append({"endpoint": f"/api/{e}", "target_rps": r, **res})
+                    runs.append({"endpoint": "/api/calc/file (POST, 50 lines)" if e == "bulk" else f"/api/{e}", "target_rps": r, **res})
                     print(_row(runs[-1]), file=sys.stderr, flush=True)
             report["runs"] = runs
             at200 = [x for x in runs if x["target_rps"] == 200 and x["endpoint"] == "/api/rate"]
