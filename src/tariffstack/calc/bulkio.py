@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from tariffstack.calc.lines import REQUIRED, canonical
+from tariffstack.calc.lines import OPTIONAL, REQUIRED, canonical
 from tariffstack.errors import BadInput
 
 BLOCK = 8 << 20
@@ -131,6 +131,9 @@ def _csv_header(fh: io.BufferedReader, path: Path, encoding: str, delimiter: str
         text = raw.decode(encoding).removeprefix("\ufeff").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path}, header line: not {encoding} text; give the file's --encoding (e.g. cp1252)") from exc
+    if "\r" in text:  # csv.reader would raise on it: the lines end with CR only (old Mac)
+        raise BadInput(f"{path}, header line: a carriage return (CR) inside the line: the lines end with CR only? "
+                       "save the file with LF or CRLF line ends")
     names = [h.strip() for h in next(csv.reader([text], delimiter=delimiter), [])]
     check_columns(names, f"{path} (header line)")
     return names, len(raw)
@@ -285,6 +288,9 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
     except (pa.ArrowInvalid, OSError) as exc:
         raise BadInput(f"cannot read {path} as Parquet: {exc}") from exc
     check_columns(pf.schema_arrow.names, str(path))
+    for f in pf.schema_arrow:  # lists, structs, maps cannot be read as one value per line
+        if canonical(f.name) in (*REQUIRED, *OPTIONAL) and pa.types.is_nested(f.type):
+            raise BadInput(f"{path}: column {f.name!r} holds {f.type} values, not text or numbers")
     total = pf.metadata.num_rows
     start = 1
     for batch in pf.iter_batches(batch_size=rows):

@@ -306,6 +306,11 @@ def parse(text: str | bytes, source: str = "scenario") -> ScenarioFile:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         raise BadInput(f"{source} line {line}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:  # a control character (NUL...): name its line, as for the rest
+        line = text[: exc.position].count("\n") + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        what = "binary data (NUL bytes)" if code == 0 else f"character #x{code:04x}"
+        raise BadInput(f"{source} line {line}: not valid YAML: {what} is not allowed in YAML text") from None
     except yaml.YAMLError as exc:
         raise BadInput(f"{source}: not valid YAML: {exc}") from None
     if root is None:

@@ -151,7 +151,7 @@ def scenario(state: State, file: Path | None, day: str | None, start: str | None
     compiled = sc.compile_scenario(sf, engine, panel)
     if check:
         err.print(f"{file.name}: {len(compiled.steps)} events checked against the law on file; the scenario "
-                  f"can differ from the law from {compiled.since}", highlight=False)
+                  f"can differ from the law from {compiled.since}", highlight=False, markup=False)  # a name is text
         return
     if day is None and start is None and end is None:
         day = min(s.first for s in compiled.steps).isoformat()

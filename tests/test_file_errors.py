@@ -1,0 +1,36 @@
+"""Input files that used to end in a traceback or a vague message (found by generated inputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tariffstack.calc.bulkio import read_chunks
+from tariffstack.errors import BadInput
+from tariffstack.stats.scenario_file import parse
+
+
+def test_csv_with_cr_only_line_ends_is_named(tmp_path: Path) -> None:
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b"hts10,origin,entry_date,value\r6403.99.9065,VN,2025-09-01,100\r")
+    with pytest.raises(BadInput, match="header line: a carriage return .*CR only"):
+        list(read_chunks(src))
+
+
+def test_parquet_with_a_list_column_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"hts10": ["6403.99.9065"], "origin": ["VN"], "entry_date": ["2025-09-01"],
+                             "value": pa.array([[1.0, 2.0]], pa.list_(pa.float64()))}), src)
+    with pytest.raises(BadInput, match="column 'value' holds list<"):
+        list(read_chunks(src))
+
+
+@pytest.mark.parametrize(("junk", "what"), [("\x00", "binary data \\(NUL bytes\\)"), ("\x1b", "character #x001b")])
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_control_character_in_a_scenario_names_its_line(junk: str, what: str, as_bytes: bool) -> None:
+    text = f"name: test\ndescription: a{junk}b\nevents: []\n"
+    with pytest.raises(BadInput, match=f"s.yaml line 2: not valid YAML: {what} is not allowed"):
+        parse(text.encode() if as_bytes else text, "s.yaml")
