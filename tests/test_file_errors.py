@@ -34,3 +34,13 @@ def test_control_character_in_a_scenario_names_its_line(junk: str, what: str, as
     text = f"name: test\ndescription: a{junk}b\nevents: []\n"
     with pytest.raises(BadInput, match=f"s.yaml line 2: not valid YAML: {what} is not allowed"):
         parse(text.encode() if as_bytes else text, "s.yaml")
+
+
+@pytest.mark.parametrize("header", ["hts10,origin,entry_date,value,value", "hts10,hts,origin,entry_date,value",
+                                    "hts10,origin,entry_date,Value,value"])
+def test_a_column_given_twice_is_refused(tmp_path: Path, header: str) -> None:
+    """Two columns for one field: pricing the first silently could price the wrong value."""
+    src = tmp_path / "twice.csv"
+    src.write_text(header + "\n" + ",".join(["6403.99.9065", "VN", "2025-09-01", "100", "200"]) + "\n")
+    with pytest.raises(BadInput, match="times .*keep one"):
+        list(read_chunks(src))

@@ -77,6 +77,11 @@ def check_columns(names: list[str], where: str) -> list[str]:
     if missing:
         raise BadInput(f"{where} lacks column(s) {', '.join(missing)} (has: {', '.join(names) or 'none'}); "
                        f"the columns are {', '.join(REQUIRED)}, then optional ones (docs/CALC.md)")
+    known = set(REQUIRED) | set(OPTIONAL)
+    for c in dict.fromkeys(canon):
+        given = [n for n, k in zip(names, canon, strict=True) if k == c]
+        if c in known and len(given) > 1:  # which one holds the value? pricing either could be wrong
+            raise BadInput(f"{where} has column {c} {len(given)} times ({', '.join(map(repr, given))}): keep one")
     return canon
 
 
