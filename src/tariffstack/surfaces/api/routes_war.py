@@ -13,6 +13,7 @@ import io
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,19 @@ def _cn_timeline(request: Request, code: str, first: str | None, last: str | Non
         return cn_timeline(china(request), code, first, last)
 
 
+async def _svg(request: Request, draw: Callable[[io.BytesIO], None], tag: str) -> Response:
+    """A chart route's answer: ``draw`` writes the SVG, the bytes are cached like JSON answers,
+    and the chart is served under its own strict CSP."""
+    def make() -> bytes:
+        buf = io.BytesIO()
+        draw(buf)
+        return buf.getvalue()
+
+    resp = await cached_async(request, make, media_type="image/svg+xml", tag=tag)
+    resp.headers.update(SVG_HEADERS)
+    return resp
+
+
 @router.get("/api/war/timeline", tags=["both sides"], response_model=CnTimelineOut, responses=WAR_ERRORS)
 async def cn_timeline_json(request: Request, hs: str | None = hs_q, from_: str | None = from_q,
                            to: str | None = to_q) -> Response:
@@ -136,15 +150,8 @@ async def cn_timeline_svg(request: Request, hs: str | None = hs_q, from_: str | 
     from tariffstack.engine.cn_timeline import notice_marks, plot_cn_timeline
 
     code = need("hs", hs)
-
-    def make() -> bytes:
-        buf = io.BytesIO()
-        plot_cn_timeline(_cn_timeline(request, code, from_, to), buf, "svg", notice_marks(china(request)))
-        return buf.getvalue()
-
-    resp = await cached_async(request, make, media_type="image/svg+xml", tag=_tag(request))
-    resp.headers.update(SVG_HEADERS)
-    return resp
+    return await _svg(request, lambda buf: plot_cn_timeline(_cn_timeline(request, code, from_, to), buf, "svg",
+                                                            notice_marks(china(request))), _tag(request))
 
 
 def _product(request: Request, code: str, first: str | None, last: str | None) -> Any:
@@ -169,15 +176,8 @@ async def war_product_svg(request: Request, hts10: str | None = hts10_q, from_: 
     from tariffstack.stats import war
 
     code = need("hts10", hts10)
-
-    def make() -> bytes:
-        buf = io.BytesIO()
-        war.plot_product(_product(request, code, from_, to), buf, "svg")
-        return buf.getvalue()
-
-    resp = await cached_async(request, make, media_type="image/svg+xml", tag=_tag(request))
-    resp.headers.update(SVG_HEADERS)
-    return resp
+    return await _svg(request, lambda buf: war.plot_product(_product(request, code, from_, to), buf, "svg"),
+                      _tag(request))
 
 
 def _averages(request: Request, first: str | None, last: str | None, with_series: bool) -> dict[str, Any]:
@@ -258,12 +258,5 @@ async def war_average_svg(request: Request, from_: str | None = from_q, to: str 
     """Both averages over 2025-2026 as step series, the 2025 events marked (SVG)."""
     from tariffstack.stats import war
 
-    def make() -> bytes:
-        buf = io.BytesIO()
-        war.plot_averages(_averages(request, from_, to, True)["series"], buf, "svg")
-        return buf.getvalue()
-
-    resp = await cached_async(request, make, media_type="image/svg+xml",
-                              tag=_tag(request) + service_of(request).store_tag())
-    resp.headers.update(SVG_HEADERS)
-    return resp
+    return await _svg(request, lambda buf: war.plot_averages(_averages(request, from_, to, True)["series"], buf, "svg"),
+                      _tag(request) + service_of(request).store_tag())
