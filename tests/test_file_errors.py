@@ -44,3 +44,11 @@ def test_a_column_given_twice_is_refused(tmp_path: Path, header: str) -> None:
     src.write_text(header + "\n" + ",".join(["6403.99.9065", "VN", "2025-09-01", "100", "200"]) + "\n")
     with pytest.raises(BadInput, match="times .*keep one"):
         list(read_chunks(src))
+
+
+def test_an_encoding_name_with_a_nul_is_bad_input(tmp_path: Path) -> None:
+    """Found by the API fuzzer: ``"".encode("a\\x00b")`` raises ValueError, not LookupError."""
+    src = tmp_path / "x.csv"
+    src.write_text("hts10,origin,entry_date,value\n")
+    with pytest.raises(BadInput, match="not a text encoding"):
+        list(read_chunks(src, encoding="utf\x008"))

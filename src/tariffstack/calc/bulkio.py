@@ -95,7 +95,7 @@ def read_chunks(path: Path, *, fmt: str | None = None, encoding: str = "utf-8", 
     if kind in ("csv", "tsv"):
         try:
             "".encode(encoding)
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:  # unknown, or a name Python cannot hold (NUL)
             raise BadInput(f"--encoding {encoding!r} is not a text encoding Python knows") from exc
         with path.open("rb") as fh:
             bom = fh.read(4)

@@ -157,7 +157,7 @@ def rate(state: State, hts: str | None, origin: str | None, day: str | None, loa
     if batch is not None:
         try:
             "".encode(encoding)
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:
             raise BadInput(f"--encoding {encoding!r} is not a text encoding Python knows") from exc
         _run_batch(state, batch, as_json, encoding, assume_unchanged)
         return
