@@ -299,3 +299,23 @@ def test_spark_parts_are_read_in_line_order(tmp_path: Path) -> None:
     got = _in_line_order(mixed, tmp_path)
     assert lines_of(got) == list(range(1, 10)) and got == [tmp_path / "sorted.parquet"]
     assert pq.read_table(got[0]).column("x").to_pylist() == [str(n) for n in range(1, 10)]
+
+
+def test_a_line_not_in_force_names_its_own_date_whatever_came_first(engine: Engine) -> None:
+    """Lines of one code on different days of a revision that lacks it: each error names the
+    line's own entry date, in any order (a cached message once named the first line's date, so
+    the local and Spark outputs differed by which line a worker met first)."""
+    model = engine.model
+    gaps = [(d, k) for k in range(1, len(model.lines) - 1) for d in model.lines[k - 1]
+            if len(d) == 10 and d not in model.lines[k] and d in model.lines[k + 1]
+            and (model.starts[k + 1] - model.starts[k]).days > 3]
+    assert gaps
+    d, k = gaps[0]
+    days = [model.starts[k] + timedelta(days=n) for n in (0, 3, 1)]
+    for order in (days, days[::-1]):
+        raw = pa.table({"hts10": [d] * 3, "origin": ["MX", "JP", "DE"], "entry_date": [x.isoformat() for x in order],
+                        "value": ["100"] * 3, "quantity": [""] * 3, "unit": [""] * 3, "mode": ["ocean"] * 3})
+        errors = price_table(Pricer(engine), raw).column("error").to_pylist()
+        for day, err in zip(order, errors, strict=True):
+            assert err is not None and f"not in the schedule in force on {day.isoformat()} (" in err, err
+            assert f"({model.revisions[k].name}); it is in " in err

@@ -212,8 +212,26 @@ def test_renumbered_statistical_suffix_says_when_it_existed(engine: Engine) -> N
     first, last = engine.model.lines[0], engine.model.lines[-1]
     gone = sorted(k for k in first if len(k) == 10 and k not in last and not k.startswith("99"))
     assert gone
-    with pytest.raises(UnknownProduct, match="appears in"):
+    with pytest.raises(UnknownProduct, match=r"on 2026-05-01 \(2026 rev \d+\); it is in 2025 basic to "):
         engine.rate(gone[0], "DE", date(2026, 5, 1))
+
+
+def test_a_line_missing_from_one_revision_says_which_it_is_in(engine: Engine) -> None:
+    """A line printed before and after a revision that lacks it: the message gives both runs
+    (not "basic to rev 10", which would say it was in force on the date asked)."""
+    model = engine.model
+    gaps = [(d, k) for k in range(1, len(model.lines) - 1) for d in model.lines[k - 1]
+            if len(d) == 10 and d not in model.lines[k] and d in model.lines[k + 1]]
+    assert gaps
+    d, k = gaps[0]
+    day = model.starts[k]                       # the first day revision k's lines are in force
+    names = [r.name for r in model.revisions]
+    with pytest.raises(UnknownProduct) as info:
+        engine.line(d, day)
+    msg = str(info.value)
+    assert f"on {day.isoformat()} ({names[k]}); it is in " in msg, msg
+    assert f" to {names[k - 1]} and {names[k + 1]}" in msg or f"in {names[k - 1]} and {names[k + 1]}" in msg, msg
+    assert info.value.on("2030-01-01") == msg.replace(day.isoformat(), "2030-01-01")
 
 
 def test_autos_232_displaces_metals_232(engine: Engine) -> None:

@@ -56,6 +56,16 @@ class UnknownCountry(BadInput):
 class UnknownProduct(BadInput):
     """An HTS code absent from the schedule in force on the date asked."""
 
+    def __init__(self, message: str, *, dated: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        # the message with "{day}" where it names the day asked: a bulk job that met the code
+        # once on some day of a revision words it for each line's own day of that revision
+        self.dated = dated
+
+    def on(self, day: str) -> str:
+        """The message for another day of the same revision."""
+        return self.dated.format(day=day) if self.dated is not None else str(self)
+
 
 class DateOutOfRange(BadInput):
     """A date before the first or after the last revision's coverage."""

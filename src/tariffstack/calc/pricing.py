@@ -32,7 +32,7 @@ from tariffstack.calc.formula import (
 )
 from tariffstack.calc.lines import isin
 from tariffstack.engine.us import USMCA_PARTNERS, Engine, Inputs
-from tariffstack.errors import DataError, TariffstackError
+from tariffstack.errors import DataError, TariffstackError, UnknownProduct
 from tariffstack.law import countries
 from tariffstack.law.rates import parse_rate
 from tariffstack.models import Layer
@@ -200,7 +200,7 @@ class Pricer:
     _ckeys: dict[tuple[int, str, str], int] = field(default_factory=dict)
     _index: PanelIndex | None = None
     _stacks: dict[int, str] = field(default_factory=dict)
-    _failed: dict[tuple[str, int], str] = field(default_factory=dict)
+    _failed: dict[tuple[str, int], TariffstackError] = field(default_factory=dict)
     _s232: dict[int, bool] = field(default_factory=dict)
     _arrays: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
     _lines: dict[int, str] = field(default_factory=dict)
@@ -371,6 +371,7 @@ class Pricer:
         first_rows = uniq.column("row_min").to_numpy()
         per_k = np.full(uniq.num_rows, -1, dtype=np.int64)
         why = np.full(uniq.num_rows, None, dtype=object)
+        dated = np.full(uniq.num_rows, None, dtype=object)   # a message to word for each line's day
         line_k = np.full(uniq.num_rows, "", dtype=object)
         days = uniq.column("c2").to_numpy(zero_copy_only=False).astype("datetime64[D]")
         m = self.engine.model
@@ -380,17 +381,20 @@ class Pricer:
             day = date.fromisoformat(str(days[kk]))
             rev = m.revision_on(day)
             failed = self._failed.get((hts, rev))
-            if failed is not None:  # an unknown code: the engine's message once per revision
-                why[kk] = failed
-                continue
             key = ("engine", hts, iso, day, ikey)
-            found = self._fkeys.get(key)
-            if found is None:
+            found = None if failed is not None else self._fkeys.get(key)
+            line = None
+            if failed is None and found is None:
                 try:
                     line = self.engine.line(hts, day)
                 except TariffstackError as exc:
-                    why[kk] = self._failed[(hts, rev)] = str(exc)
-                    continue
+                    failed = self._failed[(hts, rev)] = exc
+            if failed is not None:  # an unknown code: the engine's message once per revision
+                why[kk] = str(failed)
+                dated[kk] = failed.dated if isinstance(failed, UnknownProduct) else None
+                continue
+            if found is None:
+                assert line is not None
                 try:
                     found = self._add(key, self.evaluate(hts, iso, day, _inputs_of(lines, i)))
                 except TariffstackError as exc:
@@ -402,6 +406,10 @@ class Pricer:
         fid[idx] = per_k[k]
         error[idx] = why[k]
         rate_line[idx] = line_k[k]
+        own = np.flatnonzero(dated[k] != None)  # noqa: E711 - elementwise over an object array
+        if own.size:  # the group's day is its span's first: name each line's own entry date
+            own_days = lines.day[idx[own]].astype("datetime64[D]").astype(str)
+            error[idx[own]] = [t.format(day=d) for t, d in zip(dated[k[own]], own_days, strict=True)]
 
     def evaluate(self, hts: str, iso: str, day: date, inputs: Inputs) -> Formula:
         """The formula of one situation, from the engine (the composition ``Engine.rate`` uses)."""

@@ -145,15 +145,25 @@ class Engine:
             return found
         if found is not None:
             raise UnknownProduct(f"{dotted(d)} is a heading or subheading, not a product line: give 10 digits")
-        seen = [r.name for r, ls in zip(self.model.revisions, self.model.lines, strict=True) if d in ls]
+        seen = [k for k, ls in enumerate(self.model.lines) if d in ls]
         if seen:
-            raise UnknownProduct(
-                f"HTS {dotted(d)} is not in the schedule in force on {day.isoformat()} "
-                f"({self.model.revisions[idx].name}); it appears in {seen[0]} to {seen[-1]}"
-            )
+            dated = (f"HTS {dotted(d)} is not in the schedule in force on {{day}} "
+                     f"({self.model.revisions[idx].name}); it is in {self._runs(seen)}")
+            raise UnknownProduct(dated.format(day=day.isoformat()), dated=dated)
         near = sorted(k for k in lines if k.startswith(d[:6]) and len(k) == 10)[:5]
         hint = f"; lines under {dotted(d[:6])}: {', '.join(dotted(k) for k in near)}" if near else ""
         raise UnknownProduct(f"unknown HTS code {dotted(d)}{hint}")
+
+    def _runs(self, revisions: list[int]) -> str:
+        """Revisions (sorted indices) as runs: "2025 basic to 2026 rev 1 and 2026 rev 3 to 2026 rev 10"."""
+        names = [r.name for r in self.model.revisions]
+        runs: list[list[int]] = []
+        for k in revisions:
+            if runs and k == runs[-1][-1] + 1:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+        return " and ".join(names[r[0]] if len(r) == 1 else f"{names[r[0]]} to {names[r[-1]]}" for r in runs)
 
     # ---- the stack ------------------------------------------------------------------------
     def _span(self, day: date) -> date:

@@ -23,6 +23,7 @@ from tariffstack.law.rates import AdditionalDuty, parse_additional
 from tariffstack.law.validity import Validity
 from tariffstack.models import LayerName
 from tariffstack.sources.changes import ChangeRecord
+from tariffstack.sources.noterefs import us_note
 from tariffstack.sources.schedule import Line, Revision, digits
 from tariffstack.words import month_number
 
@@ -226,9 +227,10 @@ def _expand_subdivs(spec: str) -> list[str]:
             continue
         m = re.match(r"((?:\([a-z0-9]+\))*)\(([a-z0-9]+)\)\s*[-\u2013\u2014]\s*\(([a-z0-9]+)\)$", part, re.I)
         if m:
-            base, lo, hi = m.group(1), m.group(2).lower(), m.group(3).lower()
-            if lo in ROMAN and hi in ROMAN:
-                out.extend(f"{base}({r})" for r in ROMAN[ROMAN.index(lo) : ROMAN.index(hi) + 1])
+            base, lo, hi = m.group(1), m.group(2), m.group(3)   # label case is kept: (A) is not (a)
+            if lo.lower() in ROMAN and hi.lower() in ROMAN:
+                span = ROMAN[ROMAN.index(lo.lower()) : ROMAN.index(hi.lower()) + 1]
+                out.extend(f"{base}({r.upper() if lo.isupper() else r})" for r in span)
             elif len(lo) == 1 and len(hi) == 1:
                 out.extend(f"{base}({chr(c)})" for c in range(ord(lo), ord(hi) + 1))
             elif lo.isdigit() and hi.isdigit():
@@ -239,14 +241,15 @@ def _expand_subdivs(spec: str) -> list[str]:
 
 
 def note_refs(text: str) -> tuple[str, ...]:
-    """U.S. note subdivisions a heading cites, canonical like '2(v)(iii)' or '16(c)(i)'."""
+    """U.S. note subdivisions a heading cites, in the canonical form of
+    :mod:`~tariffstack.sources.noterefs` ('2(v)(iii)', '16(c)(i)'): notes to subchapter III,
+    where the trade-action headings are."""
     body, _ = split_compiler_note(text)
     refs: list[str] = []
     for m in NOTE_REF_RES[0].finditer(body):
-        for sub in _expand_subdivs(m.group(1)):
-            refs.append(f"{m.group(2)}{sub.lower()}")
+        refs.extend(str(us_note("III", f"{m.group(2)}{sub}")) for sub in _expand_subdivs(m.group(1)))
     for m in NOTE_REF_RES[1].finditer(body):
-        refs.append(f"{m.group(1)}{m.group(2).lower().replace('(i)', '(i)')}")
+        refs.append(str(us_note("III", f"{m.group(1)}{m.group(2)}")))
     return tuple(dict.fromkeys(refs))
 
 

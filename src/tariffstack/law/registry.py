@@ -52,6 +52,7 @@ from tariffstack.law import countries
 from tariffstack.law.events import optional_date
 from tariffstack.law.validity import Validity
 from tariffstack.models import LAYER_ORDER
+from tariffstack.sources.noterefs import note_ref
 
 Status = Literal["modelled", "not_evaluated", "historical"]
 Role = Literal["impose", "floor", "exempt"]
@@ -71,7 +72,7 @@ OTHER_CONDITIONS = frozenset({
     "quota", "chapter98", "personal_use", "other",
 })
 HEADING_RE = re.compile(r"^9903\.\d\d\.\d\d$")
-TERM_RE = re.compile(r"^(all|footnote|none|note:\d+(?:\([a-z0-9]+\))*|code:[\d.]{2,13}|layer:[a-z0-9_]+)$")
+TERM_RE = re.compile(r"^(all|footnote|none|note:\S.*|code:[\d.]{2,13}|layer:[a-z0-9_]+)$")
 ONE_DAY = timedelta(days=1)
 
 
@@ -139,6 +140,9 @@ def _terms(spec: str, where: str, field_name: str) -> tuple[str, ...]:
         if not TERM_RE.match(t):
             raise DataError(f"{where}: {field_name}: bad term {t!r} (all, footnote, none, note:REF, "
                             "code:PREFIX or layer:NAME)")
+        if t.startswith("note:") and ((ref := note_ref(t[5:])) is None or not ref.exact or str(ref) != t[5:]):
+            want = f" (write note:{ref})" if ref is not None and ref.exact else ""
+            raise DataError(f"{where}: {field_name}: {t!r} is not one note subdivision in canonical form{want}")
         if t.startswith("layer:") and t[6:] not in LAYER_ORDER:
             raise DataError(f"{where}: {field_name}: unknown layer in {t!r}")
         if t.startswith("code:") and len(t[5:].replace(".", "")) not in (2, 4, 6, 8, 10):

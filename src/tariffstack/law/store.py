@@ -40,7 +40,7 @@ from tariffstack.sources.schedule import (
     read_records,
 )
 
-CACHE_FORMAT = 10  # bump when parsing changes what a model holds
+CACHE_FORMAT = 11  # bump when parsing changes what a model holds
 PARSE_BATCH = 8  # revisions per worker task: larger shares more, smaller reports progress sooner
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from tariffstack.errors import DataError
+from tariffstack.sources.noterefs import DASHES, note_ref
 from tariffstack.sources.schedule import digits, dotted
 from tariffstack.words import month_number, roman_value
 
@@ -55,8 +56,7 @@ _SEGMENT_RE = re.compile(r"\S+(?: \S+)*")  # runs of text separated by 2+ spaces
 _HEADER_RE = re.compile(r"item\s+changed|nature\s+of\s+change", re.IGNORECASE)
 _PAGE_NO_RE = re.compile(r"^\s{15,}\d{1,3}\s*$")
 _EDITION_RE = re.compile(r"^(?:Rev\.?\s*\d+|\d{4}|Basic)$", re.IGNORECASE)
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212-"
-_DASH_RE = re.compile(f"[{_DASHES}]")
+_DASHES = DASHES
 _ITEM_START_RE = re.compile(
     r"^(?:U\.?\s*S\.?\s+notes?\b|General\s+notes?\b|Statistical\s+(?:notes?|annex)\b|"
     r"Subch(?:apter)?\.?\s+[IVXLC]+\b|Chapters?\s+\d+|Section\s+[IVXLC]+\b|\d{4}\.\d{2})",
@@ -70,19 +70,9 @@ _CODE_RANGE_RE = re.compile(
     rf"(?P<a>\d{{4}}\.\d{{2}}\.\d{{2}})\s*[{_DASHES}]\s*(?P<b>\d{{4}}\.\d{{2}}\.\d{{2}})"
 )
 _CODE_FORM_RE = re.compile(r"^\d{4}(?:\.\d{2}(?:\.\d{2}(?:\.?\d{2})?)?)?$|^\d{6}(?:\d{2}){0,2}$")
-_NOTE_PATH_RE = re.compile(
-    rf"^\d{{1,3}}(?:\s*\(|\s*$|\s*[{_DASHES}]|\s*,|\s+through\b)", re.IGNORECASE
-)
 _US_NOTE_RE = re.compile(r"^U\.?\s*S\.?\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
 _GENERAL_NOTE_RE = re.compile(r"^General\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
 _STAT_NOTE_RE = re.compile(r"^Statistical\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
-_QUALIFIER_RE = re.compile(
-    r"(?:,\s*|\s+)(?=(?:subch(?:apter)?|ch(?:apter)?|section)(?![a-z]))", re.IGNORECASE
-)
-_SUBCH_RE = re.compile(r"\bsubch(?:apter)?\.?\s*(?P<r>[IVXLC]+)\b", re.IGNORECASE)
-_CH_RE = re.compile(r"\bch(?:apter)?\.?\s*(?P<n>\d+)", re.IGNORECASE)
-_SECTION_RE = re.compile(r"\bsection\s+(?P<r>[IVXLC]+)\b", re.IGNORECASE)
-_DEFAULT_NOTE_SCOPE = ""  # U.S. note of subchapter III, chapter 99
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,84 +179,10 @@ def _codes_in(item: str) -> tuple[str, ...]:
 
 
 def canonical_note_ref(item: str) -> str | None:
-    """Canonical reference of a note item, None if the item is not a note.
-
-    U.S. notes of subchapter III of chapter 99 (the default, also when the chapter is printed
-    alone or cut off) give the bare path, e.g. ``2(v)(iii)``; other notes carry a scope prefix so
-    they cannot collide: ``subch II, ch 98: 3(d)``, ``ch 2: 3``, ``general note: 11``,
-    ``statistical note, ch 84: 2-4``. A bare path is returned unchanged.
-    """
-    text = " ".join(item.split())
-    if m := _US_NOTE_RE.match(text):
-        path, qual = _split_qualifier(m.group("ref"))
-        subch, ch, _ = _qualifiers(qual)
-        if ch is None:
-            ch = "99"
-        if ch == "99" and subch is None:
-            subch = "III"
-        scope = "" if (ch, subch) == ("99", "III") else _join_scope(subch=subch, ch=ch)
-    elif m := _GENERAL_NOTE_RE.match(text):
-        path, _ = _split_qualifier(m.group("ref"))
-        path = re.split(r",", path, maxsplit=1)[0]
-        scope = "general note"
-    elif m := _STAT_NOTE_RE.match(text):
-        path, qual = _split_qualifier(m.group("ref"))
-        subch, ch, section = _qualifiers(qual)
-        scope = "statistical note"
-        rest = _join_scope(subch=subch, ch=ch, section=section)
-        if rest:
-            scope = f"{scope}, {rest}"
-    else:
-        scope, _, path = text.rpartition(": ")
-        if not _NOTE_PATH_RE.match(path):
-            return None
-        canon = _canonical_path(path)
-        return f"{scope}: {canon}" if scope else canon
-    canon = _canonical_path(path)
-    if not canon:
-        return None
-    return canon if scope == _DEFAULT_NOTE_SCOPE else f"{scope}: {canon}"
-
-
-def _split_qualifier(ref: str) -> tuple[str, str]:
-    """Split ``2(s), ch99, subch III`` into path ``2(s)`` and qualifier ``ch99, subch III``."""
-    m = _QUALIFIER_RE.search(ref)
-    if m is None:
-        return ref.strip(" ,"), ""
-    return ref[: m.start()].strip(" ,"), ref[m.end() :]
-
-
-def _qualifiers(qual: str) -> tuple[str | None, str | None, str | None]:
-    """Subchapter (roman), chapter (number) and section (roman) named in a qualifier."""
-    subch = _SUBCH_RE.search(qual)
-    ch = _CH_RE.search(qual)
-    section = _SECTION_RE.search(qual)
-    return (
-        subch.group("r").upper() if subch else None,
-        str(int(ch.group("n"))) if ch else None,
-        section.group("r").upper() if section else None,
-    )
-
-
-def _join_scope(*, subch: str | None, ch: str | None, section: str | None = None) -> str:
-    parts = []
-    if section:
-        parts.append(f"section {section}")
-    if subch:
-        parts.append(f"subch {subch}")
-    if ch:
-        parts.append(f"ch {ch}")
-    return ", ".join(parts)
-
-
-def _canonical_path(path: str) -> str:
-    """Printed note path with dashes unified, inner spaces dropped and ``through`` as ``-``."""
-    text = re.sub(r"\s+through\s+", "-", path.strip(), flags=re.IGNORECASE)
-    text = _DASH_RE.sub("-", text)
-    text = re.sub(r"\s*-\s*", "-", text)
-    text = re.sub(r"\s*,\s*", ", ", text)
-    text = re.sub(r"(?<=[)\d])\s+(?=\()", "", text)
-    return text.strip(" ,")
+    """Canonical reference of a note item (:mod:`tariffstack.sources.noterefs`), None if the
+    item is not a note."""
+    ref = note_ref(item)
+    return None if ref is None else str(ref)
 
 
 Interval = tuple[str, int, int]  # (kind of numbering, low, high)

@@ -3,7 +3,7 @@
 Chapter 99 headings do not list the products they cover: they cite a note subdivision
 ("U.S. note 20(b) to subchapter III", "note 2(v)(iii)") that holds the list, often spread over
 many pages of the USITC PDF. This module turns the text extracted from that PDF into a tree of
-subdivisions keyed by canonical refs such as ``"III:2(v)(iii)"``, each with its full text and the
+subdivisions keyed by canonical refs (:mod:`~tariffstack.sources.noterefs`) such as ``"2(v)(iii)"``, each with its full text and the
 HTS codes it lists, so a heading's scope can be answered with ``covers(ref, hts10)``.
 
 The PDF text is irregular (page furniture in the middle of lists, indentation lost on some
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tariffstack.errors import BadInput, DataError
+from tariffstack.sources.noterefs import note_ref, us_note, us_scope
 from tariffstack.sources.schedule import digits
 from tariffstack.words import roman_value
 
@@ -33,7 +34,7 @@ __all__ = ["NoteSubdivision", "NotesIndex", "parse_ref"]
 class NoteSubdivision:
     """One note or note subdivision; ``text`` and ``hts_codes`` include its children."""
 
-    ref: str  # canonical: "III:2(v)(iii)"
+    ref: str  # canonical: "2(v)(iii)"; another subchapter's "subch IV, ch 99: 1"
     text: str  # page furniture removed, whitespace collapsed per line
     hts_codes: frozenset[str]  # codes of chapters 01-98, digits only ("84713001", "7601", "72")
     cited_headings: frozenset[str] = field(default=frozenset())  # chapter 99 codes mentioned
@@ -485,7 +486,7 @@ def _build_note(note: _RawNote, taken: set[str]) -> tuple[list[NoteSubdivision],
     paths = _resolve(labels)
     codes = _codes_with_pos(text)
     positions = [p for p, _c in codes]
-    base = f"{note.subchapter}:{note.number}"
+    base = str(us_note(note.subchapter, str(note.number)))
 
     placed = [(lab.pos, path) for lab, path in zip(labels, paths, strict=True) if path]
     spans: list[tuple[str, int, int]] = [(base, 0, len(text))]
@@ -516,27 +517,15 @@ def _build_note(note: _RawNote, taken: set[str]) -> tuple[list[NoteSubdivision],
 # --------------------------------------------------------------------------------------------
 # Refs
 
-_REF_RE = re.compile(
-    r"^(?i:u\.?\s*s\.?\s*)?(?i:(?:additional\s+)?notes?\s*)?"
-    r"(?:(?P<sub>(?i:[ivxl]+))\s*:\s*)?(?P<num>\d{1,2})"
-    r"(?P<path>(?:\s*(?:\([A-Za-z]{1,5}\)|\(\d{1,3}\)))*)"
-    r"(?i:\s*(?:to|of|in)\s+(?:this\s+subchapter|subchapter\s+(?P<sub2>[ivxl]+)))?"
-    r"(?i:\s*(?:to|of)\s+(?:the\s+)?(?:HTSUS\s+)?chapter\s+99)?$"
-)
-
-
 def parse_ref(ref: str, default_subchapter: str = "III") -> str:
-    """Canonical form of a note reference: "U.S. note 2(v)(iii)" -> "III:2(v)(iii)".
-
-    Label case is kept: "(A)" and "(a)" are different subdivisions.
-    """
-    m = _REF_RE.match(" ".join(ref.split()))
-    if not m:
+    """Canonical form of a reference to one note subdivision (:mod:`~tariffstack.sources.noterefs`):
+    "U.S. note 2(v)(iii)" -> "2(v)(iii)", "XV:3" -> "subch XV, ch 99: 3". KeyError if it is not
+    one chapter 99 subdivision (a range, a list or another chapter's note)."""
+    found = note_ref(ref, default_subchapter)
+    if found is None or not found.exact or found.subchapter is None:
         raise KeyError(f"not a chapter 99 note reference: {ref!r} "
                        "(expected e.g. '2(v)(iii)', 'III:20(b)' or 'U.S. note 16(c)(i)')")
-    sub = (m.group("sub") or m.group("sub2") or default_subchapter).upper()
-    path = re.sub(r"\s+", "", m.group("path"))
-    return f"{sub}:{int(m.group('num'))}{path}"
+    return str(found)
 
 
 def _listed(code: str, listed: frozenset[str]) -> bool:
@@ -629,6 +618,7 @@ class NotesIndex:
     def refs_listing(self, hts10: str, subchapter: str = "III") -> list[str]:
         """Deepest refs whose own list covers the code (which list an article is on)."""
         code = _normalize_code(hts10)
-        hits = [r for r, s in self._by_ref.items() if r.startswith(subchapter + ":")
+        scope = us_scope(subchapter)
+        hits = [r for r, s in self._by_ref.items() if r.rpartition(": ")[0] == scope
                 and _listed(code, s.hts_codes)]
         return [r for r in hits if not any(o != r and o.startswith(r + "(") for o in hits)]
