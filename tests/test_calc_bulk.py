@@ -319,3 +319,14 @@ def test_a_line_not_in_force_names_its_own_date_whatever_came_first(engine: Engi
         for day, err in zip(order, errors, strict=True):
             assert err is not None and f"not in the schedule in force on {day.isoformat()} (" in err, err
             assert f"({model.revisions[k].name}); it is in " in err
+
+
+def test_a_bad_value_that_looks_like_markup_is_printed_as_text(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An origin '[/b]' once crashed the bad-line report (rich read it as a closing tag)."""
+    src = tmp_path / "in.csv"
+    src.write_text(HEADER + "\n" + GOOD[0] + "\n6403.99.9065,[/b] [bold]x,2025-09-01,10,1,prs,air\n", encoding="utf-8")
+    got = run("calc-bulk", str(src), "-o", str(tmp_path / "out.csv"))
+    assert got.code == 2 and "Traceback" not in got.err, got.err
+    assert "line 3: " in got.err and "'[/b] [bold]x'" in got.err, got.err
+    rows = _rows(tmp_path / "out.csv")
+    assert rows[0]["error"] == "" and "[/b] [bold]x" in rows[1]["error"]

@@ -52,3 +52,39 @@ def test_an_encoding_name_with_a_nul_is_bad_input(tmp_path: Path) -> None:
     src.write_text("hts10,origin,entry_date,value\n")
     with pytest.raises(BadInput, match="not a text encoding"):
         list(read_chunks(src, encoding="utf\x008"))
+
+
+def _read_all(src: Path) -> tuple[list[int], dict[int, str], list[str | None]]:
+    """(line numbers, {line: error}, origin per line) over every chunk of a bulk file."""
+    numbers: list[int] = []
+    errors: dict[int, str] = {}
+    origins: list[str | None] = []
+    for chunk in read_chunks(src):
+        numbers += chunk.lines.tolist()
+        origins += chunk.table.column("origin").to_pylist()
+        if chunk.errors is not None:
+            errors.update({int(n): e for n, e in zip(chunk.lines, chunk.errors, strict=True) if e is not None})
+    return numbers, errors, origins
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
+def test_a_lone_cr_inside_a_line_costs_that_line_and_shifts_no_other(tmp_path: Path, eol: bytes) -> None:
+    """The CSV parser ended a line at a lone CR, so every later line took its neighbour's number
+    (a good line priced under another line's number); now the line is refused and named."""
+    rows = [b"hts10,origin,entry_date,value", b"6403.99.9065,VN,2025-09-01,100", b"8517.13.0000,CN\r2025-05-02,100",
+            b"0406.90.1200,FR,2025-10-01,200", b"8517.13.0000,JP,2025-05-02,300"]
+    src = tmp_path / "in.csv"
+    src.write_bytes(eol.join(rows) + eol)
+    numbers, errors, origins = _read_all(src)
+    assert numbers == [2, 3, 4, 5]
+    assert list(errors) == [3] and "carriage return (CR) inside the line" in errors[3]
+    assert [o for n, o in zip(numbers, origins, strict=True) if n not in errors] == ["VN", "FR", "JP"]
+
+
+def test_a_line_of_spaces_is_blank_whatever_its_neighbours(tmp_path: Path) -> None:
+    """Tabs or spaces alone were skipped only in a block that also held an empty line; elsewhere
+    the same line was an error ("1 fields")."""
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"hts10,origin,entry_date,value\n6403.99.9065,VN,2025-09-01,100\n\t \n0406.90.1200,FR,2025-10-01,2\n")
+    numbers, errors, origins = _read_all(src)
+    assert numbers == [2, 4] and errors == {} and origins == ["VN", "FR"]

@@ -123,6 +123,8 @@ def _line_problem(raw: bytes, encoding: str) -> str | None:
                 "UTF-8 (Excel: CSV UTF-8) or give its --encoding (e.g. cp1252)")
     if raw.count(b'"') % 2:
         return "malformed CSV (a quote is not closed; one entry per line)"
+    if b"\r" in raw:   # the CSV parser would end the line there: every later line would shift
+        return "a carriage return (CR) inside the line: one entry per line, ended by LF or CRLF"
     return None
 
 
@@ -224,14 +226,16 @@ def _csv_block(names: list[str], raws: list[bytes], numbers: npt.NDArray[np.int6
         c = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
         return np.asarray(c[ends] - c[starts], dtype=np.int64)
 
-    flagged = (ends - starts > MAX_LINE) | (per_line(buf == 0) > 0) | (per_line(buf == 34) % 2 == 1)
+    flagged = ((ends - starts > MAX_LINE) | (per_line(buf == 0) > 0) | (per_line(buf == 34) % 2 == 1)
+               | (per_line(buf == 13) > 0))
     check = np.flatnonzero(flagged) if clean else range(len(raws))
     for k in check:
         why = _line_problem(raws[int(k)], encoding)
         if why is not None:
             bad[int(k)] = why
-    suspicious = bool(bad) or not clean
-    blank = {k for k, r in enumerate(raws) if not r.strip()} if b"" in raws or suspicious else set()
+    # a line of nothing but spaces or tabs holds no entry: skipped like an empty one
+    space = (buf == 32) | (buf == 9) | (buf == 11) | (buf == 12) | (buf == 13)
+    blank = set(np.flatnonzero(per_line(~space) == 0).tolist()) - set(bad)
     if bad or blank:
         keep = [k for k in range(len(raws)) if k not in bad and k not in blank]
         text = b"\n".join(raws[k] for k in keep)
@@ -409,9 +413,12 @@ class Writer:
     def _excel(self, table: pa.Table) -> None:
         import openpyxl
 
-        if self._wb is None:
-            self._wb = openpyxl.Workbook(write_only=True)
         names = self.schema.names
+        if self._wb is None:   # the priced sheet, with its header, even if no line follows
+            self._wb = openpyxl.Workbook(write_only=True)
+            self._sheets, self._ws = 1, self._wb.create_sheet("priced")
+            self._ws.append(names)
+            self._rows = 1
         for row in table.to_pylist():
             if self._ws is None or self._rows >= EXCEL_ROWS:
                 self._sheets += 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from tariffstack.errors import BadInput, DataError
 from tariffstack.service.inputs import parse_inputs
@@ -91,10 +92,10 @@ def calc(state: State, hts: str, origin: str, day: str | None, value: float, qua
 
 def _render(q: Any, explain: bool) -> None:
     r = q.row
-    out.print(f"[bold]{r['hts10']}[/bold]  {q.rate.description}", overflow="ellipsis", no_wrap=True)
+    out.print(f"[bold]{r['hts10']}[/bold]  {escape(q.rate.description)}", overflow="ellipsis", no_wrap=True)
     qty = f", {r['quantity']:,g} {r['unit']}" if r["quantity"] is not None else ""
     qty += f", {r['quantity_2']:,g} {r['unit_2']}" if r["quantity_2"] is not None else ""
-    out.print(f"{q.rate.origin_name} ({r['origin']}), entered {r['entry_date']}, HTS {r['revision']}; "
+    out.print(f"{escape(q.rate.origin_name)} ({r['origin']}), entered {r['entry_date']}, HTS {r['revision']}; "
               f"value ${r['value']:,.2f}{qty}{', ' + r['mode'] if r['mode'] else ''}", highlight=False)
     rows = [("layer", "rate", "base $", "duty $", "heading")]
     for x in q.layers:
@@ -109,39 +110,39 @@ def _render(q: Any, explain: bool) -> None:
         out.print(" ".join(cells), style="bold" if k == 0 else None, highlight=False, markup=False)
     if r["postal"]:
         out.print(f"postal duty {_money(r['postal_duty_usd'])} replaces the stack above "
-                  f"({q.postal['chosen']['method']})", highlight=False)
+                  f"({escape(q.postal['chosen']['method'])})", highlight=False)
     if r["de_minimis"]:
-        out.print(f"de minimis: entered free ({q.de_minimis['rule']}: {q.de_minimis['source']})", highlight=False)
+        out.print(f"de minimis: entered free ({escape(q.de_minimis['rule'])}: {escape(q.de_minimis['source'])})", highlight=False)
     out.print(f"[bold]Duty ${_money(r['duty_usd'])}[/bold] ({r['duty_pct_of_value']:g}% of value)", highlight=False)
     for f in q.fees:
         if f["usd"] is None:
             continue
         label = "MPF" if f["fee"] == "mpf" else f["fee"].upper()
         kind = f" {r['entry_type']}" if f["fee"] == "mpf" else ""
-        out.print(f"{label}{kind}: ${_money(f['usd'])} ({f['basis']})", highlight=False)
+        out.print(f"{label}{kind}: ${_money(f['usd'])} ({escape(f['basis'])})", highlight=False)
     out.print(f"[bold]Total ${_money(r['total_usd'])}[/bold] (duty and fees {r['landed_pct_of_value']:g}% of value)",
               highlight=False)
     if explain:
         for x in q.layers:
-            out.print(f"\n[bold]{x['layer']} {x['heading'] or ''}[/bold]: {x['rate']} on {x['base']}", highlight=False)
-            out.print(f"  {x['reason']}", highlight=False)
+            out.print(f"\n[bold]{x['layer']} {x['heading'] or ''}[/bold]: {escape(x['rate'])} on {escape(x['base'])}", highlight=False)
+            out.print(f"  {escape(x['reason'])}", highlight=False)
             if x.get("floor"):
-                out.print(f"  Floor: {x['floor']}", highlight=False)
+                out.print(f"  Floor: {escape(x['floor'])}", highlight=False)
             if x["source"]:
-                out.print(f"  Source: {x['source']}", highlight=False)
+                out.print(f"  Source: {escape(x['source'])}", highlight=False)
         for f in q.fees:
-            out.print(f"\n[bold]{f['fee'].upper()}[/bold] {f['basis']}\n  Source: {f['source']}", highlight=False)
+            out.print(f"\n[bold]{f['fee'].upper()}[/bold] {escape(f['basis'])}\n  Source: {escape(f['source'])}", highlight=False)
         dm = q.de_minimis
-        out.print(f"\n[bold]de minimis[/bold] ({'eligible' if dm['eligible'] else 'not eligible'}): {dm['reason']}\n"
-                  f"  Source: {dm['source']}", highlight=False)
+        out.print(f"\n[bold]de minimis[/bold] ({'eligible' if dm['eligible'] else 'not eligible'}): {escape(dm['reason'])}\n"
+                  f"  Source: {escape(dm['source'])}", highlight=False)
         if q.postal:
             for which in ("chosen", "alternative"):
                 opt = q.postal.get(which)
                 if opt:
-                    out.print(f"\n[bold]postal {which}[/bold] {opt['method']}: ${_money(opt['usd'])}\n"
-                              f"  Source: {opt['source']}", highlight=False)
+                    out.print(f"\n[bold]postal {which}[/bold] {escape(opt['method'])}: ${_money(opt['usd'])}\n"
+                              f"  Source: {escape(opt['source'])}", highlight=False)
     for n in [*q.notes, *(q.rate.notes if explain else [])]:
-        out.print(f"[yellow]note:[/yellow] {n}", highlight=False)
+        out.print(f"[yellow]note:[/yellow] {escape(str(n))}", highlight=False)
 
 
 @cli.command("calc-bulk")
@@ -195,7 +196,7 @@ def _report(report: Any, as_json: bool) -> None:
             out.print(f"sources of every figure: {report.sources_file}", highlight=False)
     if report.bad:
         for n, e in report.errors:
-            err.print(f"line {n}: {e}", highlight=False, soft_wrap=True)
+            err.print(f"line {n}: {e}", highlight=False, soft_wrap=True, markup=False)  # a value is text
         more = report.bad - len(report.errors)
         err.print(f"{report.bad:,} line(s) had errors{f' ({more:,} more not shown)' if more > 0 else ''}: "
                   "see the 'error' column; the other lines were priced", soft_wrap=True)
@@ -231,7 +232,7 @@ def refunds(state: State, src: Path, dest: Path, as_of: str | None, encoding: st
             out.print(row, highlight=False)
     if report.bad:
         for n, e in report.errors:
-            err.print(f"line {n}: {e}", highlight=False, soft_wrap=True)
+            err.print(f"line {n}: {e}", highlight=False, soft_wrap=True, markup=False)  # a value is text
         err.print(f"{report.bad:,} line(s) had errors: see the 'error' column; the others were estimated",
                   soft_wrap=True)
         sys.exit(2)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from tariffstack.engine.us import parse_date
 from tariffstack.errors import BadInput, TariffstackError
@@ -23,8 +24,8 @@ MAX_BATCH_LINE = 10_000
 
 def _render(res: RateResult, explain: bool = False) -> None:
     """The stack as a table that stays one line per layer at 80 columns; ``explain`` adds why."""
-    out.print(f"[bold]{res.hts10}[/bold]  {res.description}", overflow="ellipsis", no_wrap=not explain)
-    out.print(f"{res.origin_name} ({res.origin}), entered {res.entry_date.isoformat()}, HTS {res.revision}")
+    out.print(f"[bold]{res.hts10}[/bold]  {escape(res.description)}", overflow="ellipsis", no_wrap=not explain)
+    out.print(f"{res.origin_name} ({res.origin}), entered {res.entry_date.isoformat()}, HTS {res.revision}", markup=False)
     rows = [("layer", "rate", "heading", "since", "why")]
     for x in res.layers:
         since = x.in_force_since or x.effective_from
@@ -39,22 +40,22 @@ def _render(res: RateResult, explain: bool = False) -> None:
     extra = f" + {' + '.join(res.specific)}" if res.specific else ""
     out.print(f"[bold]Total: {res.total_pct:g}%{extra}[/bold] (additional duties {res.total_additional_pct:g}%)")
     if explain:
-        out.print("\n[bold]Product[/bold]: " + " > ".join((*res.path, res.description)))
+        out.print("\n[bold]Product[/bold]: " + escape(" > ".join((*res.path, res.description))))
         for x in res.layers:
             span = f"in force since {x.in_force_since.isoformat()}; " if x.in_force_since else ""
             if x.effective_from:
                 span += f"this version {x.effective_from.isoformat()} to {x.effective_to.isoformat() if x.effective_to else 'now'}"
             out.print(f"\n[bold]{x.layer} {x.heading or ''}[/bold] {span}")
-            out.print(f"  {x.reason}" + (f" Applies to {x.applies_to}." if x.applies_to else ""))
+            out.print(f"  {x.reason}" + (f" Applies to {x.applies_to}." if x.applies_to else ""), markup=False)
             if x.source:
-                out.print(f"  Source: {x.source}")
+                out.print(f"  Source: {x.source}", markup=False)
         for n in res.notes:
-            out.print(f"[yellow]note:[/yellow] {n}")
+            out.print(f"[yellow]note:[/yellow] {escape(n)}")
     else:
         unevaluated = [n for n in res.notes if " not evaluated: " in n]
         for n in res.notes:
             if n not in unevaluated:
-                out.print(f"[yellow]note:[/yellow] {n}", highlight=False)
+                out.print(f"[yellow]note:[/yellow] {escape(n)}", highlight=False)
         if unevaluated:
             heads = ", ".join(n.split(" ", 1)[0] for n in unevaluated[:4]) + (" ..." if len(unevaluated) > 4 else "")
             out.print(f"[yellow]not evaluated[/yellow] ({len(unevaluated)}): {heads}; --explain says why",
