@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -83,14 +84,30 @@ def warm_engine(engine: Engine, data_dir: Path, home: Path) -> Iterator[None]:
     """Commands over this data folder and home use ``engine``, already loaded from them, instead
     of unpickling the model again on each call (0.7-0.9 s); any other pair of folders loads its
     own, as a fresh process would, so a test with another home or data folder sees its own law."""
-    real = State.engine
+    from tariffstack.surfaces.cli import calc as cli_calc
+
+    real, real_pricer = State.engine, cli_calc.pricer_for
     key = (data_dir.resolve(), home.resolve())
+    pricers: dict[tuple[bool, bool], Any] = {}
+
+    def ours(state: State) -> bool:
+        return (Path(state.data_dir).resolve(), Path(state.home).resolve()) == key
 
     def engine_for(state: State) -> Engine:
-        if (Path(state.data_dir).resolve(), Path(state.home).resolve()) == key:
-            return engine
-        return real(state)
+        return engine if ours(state) else real(state)
+
+    def pricer_for(state: State, *, assume_unchanged: bool = False, panel: bool = True) -> Any:
+        # the pricer (and its panel index, ~0.3 s to build) as a long-lived process keeps it;
+        # any other home builds its own, as a fresh process would
+        if not ours(state):
+            return real_pricer(state, assume_unchanged=assume_unchanged, panel=panel)
+        found = pricers.get((assume_unchanged, panel))
+        if found is None:
+            found = pricers[(assume_unchanged, panel)] = real_pricer(state, assume_unchanged=assume_unchanged,
+                                                                     panel=panel)
+        return found
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(State, "engine", engine_for)
+        mp.setattr(cli_calc, "pricer_for", pricer_for)
         yield

@@ -88,3 +88,22 @@ def test_a_line_of_spaces_is_blank_whatever_its_neighbours(tmp_path: Path) -> No
     src.write_bytes(b"hts10,origin,entry_date,value\n6403.99.9065,VN,2025-09-01,100\n\t \n0406.90.1200,FR,2025-10-01,2\n")
     numbers, errors, origins = _read_all(src)
     assert numbers == [2, 4] and errors == {} and origins == ["VN", "FR"]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('name: x\nevents:\n  - id: a\n    title: "unclosed\n    action: rate\n', 'line 4: not valid YAML: a quoted scalar is never closed'),
+    ("name: x\nevents: [a, b\n\n\n", "line 2: not valid YAML: a flow sequence is never closed"),
+])
+def test_an_unclosed_quote_or_bracket_names_the_line_it_opens_on(text: str, where: str) -> None:
+    """Not the end of the file, where the YAML parser finally gives up."""
+    with pytest.raises(BadInput, match=f"s.yaml {where}$"):
+        parse(text, "s.yaml")
+
+
+def test_text_stored_as_bytes_in_parquet_names_the_rows_that_are_not_utf8(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"hts10": ["6403.99.9065"] * 3, "origin": pa.array([b"VN", b"F\xffR", None], pa.binary()),
+                             "entry_date": ["2025-09-01"] * 3, "value": ["1"] * 3}), src)
+    numbers, errors, origins = _read_all(src)
+    assert numbers == [1, 2, 3] and origins == ["VN", None, None]
+    assert list(errors) == [2] and errors[2].startswith("origin: not UTF-8 text (byte 0xff at position 2)")

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tariffstack.calc.lines import OPTIONAL, REQUIRED, canonical
-from tariffstack.errors import BadInput
+from tariffstack.errors import BadInput, TariffstackError
 
 BLOCK = 8 << 20
 MAX_LINE = 10_000
@@ -170,7 +170,7 @@ def _csv_chunks(path: Path, encoding: str, delimiter: str, rows: int) -> Iterato
                 cut = data.rfind(b"\n")
                 if cut < 0:
                     if len(data) > MAX_LINE:  # one line longer than a block: report it, skip it
-                        yield _bad_only(names, np.array([line_no + 1]), f"longer than {MAX_LINE:,} bytes", done, total)
+                        yield _bad_only(names, np.array([line_no + 1]), f"longer than {MAX_LINE:,} bytes; the limit is {MAX_LINE:,} per line", done, total)
                         skipping, rest = True, b""
                     else:
                         rest = data
@@ -303,10 +303,32 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
     total = pf.metadata.num_rows
     start = 1
     for batch in pf.iter_batches(batch_size=rows):
-        t = pa.Table.from_batches([batch])
+        t, errors = _binary_as_text(pa.Table.from_batches([batch]))
         lines = np.arange(start, start + t.num_rows, dtype=np.int64)
         start += t.num_rows
-        yield Chunk(t, lines, None, start - 1, total)
+        yield Chunk(t, lines, errors, start - 1, total)
+
+
+def _binary_as_text(t: pa.Table) -> tuple[pa.Table, npt.NDArray[np.object_] | None]:
+    """Text stored as raw bytes (no UTF-8 annotation): read as UTF-8, each value that is not
+    valid UTF-8 an error of its row (the column's value left empty)."""
+    errors: npt.NDArray[np.object_] | None = None
+    for k, f in enumerate(t.schema):
+        if not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)) or canonical(f.name) not in (*REQUIRED, *OPTIONAL):
+            continue
+        texts: list[str | None] = []
+        for row, v in enumerate(t.column(k).to_pylist()):
+            try:
+                texts.append(None if v is None else v.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                texts.append(None)
+                if errors is None:
+                    errors = np.full(t.num_rows, None, dtype=object)
+                if errors[row] is None:
+                    errors[row] = (f"{f.name}: not UTF-8 text (byte 0x{v[exc.start]:02x} at position {exc.start + 1}); "
+                                   "store text columns as UTF-8 strings")
+        t = t.set_column(k, f.name, pa.array(texts, pa.string()))
+    return t, errors
 
 
 def excel_sheet(wb: Any, path: Path, sheet: str | None) -> Any:
@@ -371,6 +393,10 @@ def _excel_chunks(path: Path, sheet: str | None, rows: int) -> Iterator[Chunk]:
                 buf, nums = [], []
         if buf:
             yield _rows_chunk(cols, buf, nums, row_no, total)
+    except TariffstackError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a sheet damaged past its first rows fails while read
+        raise BadInput(f"cannot read {path}: the workbook is damaged ({type(exc).__name__}: {exc})") from exc
     finally:
         wb.close()
 

@@ -303,9 +303,12 @@ def parse(text: str | bytes, source: str = "scenario") -> ScenarioFile:
     except RecursionError:
         raise BadInput(f"{source}: nested too deeply to be a scenario") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark, what = exc.problem_mark or exc.context_mark, exc.problem or exc.context
+        if exc.context_mark is not None and ("end of stream" in (exc.problem or "") or "<stream end>" in (exc.problem or "")):
+            # an unclosed quote or bracket: where it opened, not the end of the file it ran to
+            mark, what = exc.context_mark, f"{(exc.context or '').removeprefix('while scanning ').removeprefix('while parsing ')} is never closed"
         line = mark.line + 1 if mark is not None else 1
-        raise BadInput(f"{source} line {line}: not valid YAML: {exc.problem or exc.context}") from None
+        raise BadInput(f"{source} line {line}: not valid YAML: {what}") from None
     except yaml.reader.ReaderError as exc:  # a control character (NUL...): name its line, as for the rest
         line = text[: exc.position].count("\n") + 1
         code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
