@@ -53,3 +53,41 @@ def test_uploaded_file(client: TestClient) -> None:
     assert client.post("/api/calc/file", content=b"{}", headers={"content-type": "application/json"}).status_code == 415
     bad = client.post("/api/calc/file", content=b"hts10,origin\n1,2\n", headers={"content-type": "text/csv"})
     assert bad.status_code == 422 and "lacks column" in bad.json()["error"]["message"]
+
+
+def test_uploads_at_once_get_the_dollars_each_gets_alone(client: TestClient, engine: Engine) -> None:
+    """The app's one pricer learns formulas as situations come; uploads priced at once must not
+    hand one line another's formula (the cache is a list and an index of each key into it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+
+    from tariffstack.calc import Pricer
+    from tariffstack.calc.money import price_table
+
+    codes = sorted(d for d in engine.model.lines[-1] if len(d) == 10 and not d.startswith("98"))[::97][:240]
+    origins = ["CN", "DE", "VN", "CA", "MX", "BR", "IN", "JP"]
+    files = []
+    for k in range(8):
+        part = codes[k::8]
+        files.append(pa.table({"hts10": part, "origin": [origins[(k + j) % 8] for j in range(len(part))],
+                               "entry_date": [f"2025-{5 + k:02d}-1{j % 10}" for j in range(len(part))],
+                               "value": ["1000"] * len(part), "metal_content_share": ["0.4"] * len(part)}))
+
+    def csv_of(t: pa.Table) -> bytes:
+        rows = [",".join(t.column_names)] + [",".join(r) for r in zip(*(t.column(c).to_pylist() for c in t.column_names),
+                                                                       strict=True)]
+        return ("\n".join(rows) + "\n").encode()
+
+    def post(t: pa.Table) -> list[tuple[object, object]]:
+        r = client.post("/api/calc/file", content=csv_of(t), headers={"content-type": "text/csv"})
+        assert r.status_code == 200, r.text
+        return [(x["total_usd"], x["error"]) for x in r.json()["lines"]]
+
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(post, files))
+    for t, got in zip(files, together, strict=True):
+        alone = price_table(Pricer(engine), t).select(["total_usd", "error"]).to_pylist()
+        want = [(None if x["error"] else x["total_usd"], x["error"]) for x in alone]
+        assert [(None if e else v, e) for v, e in got] == want
+    assert sum(e is None for got in together for _, e in got) > 150

@@ -28,6 +28,15 @@ UPLOAD_TYPES = {"text/csv": "csv", "text/plain": "csv", "application/csv": "csv"
 OUTPUT_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _lock = threading.Lock()
+# the app's one pricer caches formulas as it meets situations (a list and the index of each
+# key into it): two requests adding at once could give one key the other's formula, so the
+# pricer serves one request at a time (the work is CPU-bound under the GIL anyway)
+_pricing = threading.Lock()
+
+
+def _serially(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with _pricing:
+        return fn(*args, **kwargs)
 
 
 def _pricer(request: Request) -> Any:
@@ -85,7 +94,7 @@ async def calc(request: Request,
     when = day or pricer.last.isoformat()
     ship = Shipment(hts10, origin, when, value, quantity, unit, quantity_2, unit_2, mode, entry_type, items,
                     postal_method, mpf_exempt, inputs)
-    q = await run_in_threadpool(quote, pricer, ship)
+    q = await run_in_threadpool(_serially, quote, pricer, ship)
     return JsonResponse(q.to_json(), headers={"Cache-Control": "no-store"})
 
 
@@ -129,7 +138,7 @@ async def calc_file(request: Request,
             src = Path(tmp) / f"upload.{kind}"
             src.write_bytes(raw)
             out = Path(tmp) / f"priced.{'parquet' if output == 'json' else output}"
-            report = price_file(pricer, src, out, encoding=encoding, sheet=sheet, workers=1)
+            report = _serially(price_file, pricer, src, out, encoding=encoding, sheet=sheet, workers=1)
             if output != "json":
                 return Response(out.read_bytes(), media_type=OUTPUT_TYPES[output], headers={
                     "Content-Disposition": f'attachment; filename="priced.{output}"',
