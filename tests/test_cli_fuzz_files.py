@@ -411,11 +411,16 @@ def test_parquet_damaged_inside_is_named_as_the_input(run: Run, tmp_path: Path) 
     raw = bytearray(path.read_bytes())
     lo, hi = len(raw) // 10, len(raw) // 2      # row groups' pages; the footer at the end stays whole
     raw[lo:hi] = b"\xff" * (hi - lo)
-    path.write_bytes(bytes(raw))
-    got = run("calc-bulk", str(path), "-o", str(tmp_path / "out.csv"))
-    line = got.one_line_error(2, "in.parquet")
+    _blames_the_input(run, path, raw)
+
+
+def _blames_the_input(run: Run, path: Path, damaged: bytearray) -> None:
+    """``path`` rewritten as ``damaged``: calc-bulk names it in one line and writes nothing."""
+    path.write_bytes(bytes(damaged))
+    got = run("calc-bulk", str(path), "-o", str(path.parent / "out.csv"))
+    line = got.one_line_error(2, path.name)
     assert "cannot write" not in line, line
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
 def test_excel_damaged_inside_is_named_as_the_input(run: Run, tmp_path: Path) -> None:
@@ -438,11 +443,7 @@ def test_excel_damaged_inside_is_named_as_the_input(run: Run, tmp_path: Path) ->
     start = info.header_offset + 30 + name_len + extra_len
     lo, hi = start + info.compress_size // 3, start + info.compress_size // 2
     raw[lo:hi] = b"\x00" * (hi - lo)
-    path.write_bytes(bytes(raw))
-    got = run("calc-bulk", str(path), "-o", str(tmp_path / "out.csv"))
-    line = got.one_line_error(2, "in.xlsx")
-    assert "cannot write" not in line, line
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]
+    _blames_the_input(run, path, raw)
 
 
 # ---- Excel ---------------------------------------------------------------------------------------
