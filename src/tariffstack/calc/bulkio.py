@@ -226,16 +226,19 @@ def _csv_block(names: list[str], raws: list[bytes], numbers: npt.NDArray[np.int6
         c = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
         return np.asarray(c[ends] - c[starts], dtype=np.int64)
 
-    flagged = ((ends - starts > MAX_LINE) | (per_line(buf == 0) > 0) | (per_line(buf == 34) % 2 == 1)
-               | (per_line(buf == 13) > 0))
+    flagged = (ends - starts > MAX_LINE) | (per_line(buf == 0) > 0) | (per_line(buf == 34) % 2 == 1)
+    if b"\r" in data:   # CRLF ends are gone by now: a CR left is inside a line
+        flagged |= per_line(buf == 13) > 0
     check = np.flatnonzero(flagged) if clean else range(len(raws))
     for k in check:
         why = _line_problem(raws[int(k)], encoding)
         if why is not None:
             bad[int(k)] = why
-    # a line of nothing but spaces or tabs holds no entry: skipped like an empty one
-    space = (buf == 32) | (buf == 9) | (buf == 11) | (buf == 12) | (buf == 13)
-    blank = set(np.flatnonzero(per_line(~space) == 0).tolist()) - set(bad)
+    # a line of nothing but spaces or tabs holds no entry: skipped like an empty one (only the
+    # lines that are empty or start with a space need a look)
+    first = buf[np.minimum(starts, max(len(buf) - 1, 0))] if len(buf) else np.zeros(len(starts), np.uint8)
+    maybe = (ends == starts) | (first == 32) | (first == 9) | (first == 11) | (first == 12) | (first == 13)
+    blank = {int(k) for k in np.flatnonzero(maybe) if int(k) not in bad and not raws[int(k)].strip()}
     if bad or blank:
         keep = [k for k in range(len(raws)) if k not in bad and k not in blank]
         text = b"\n".join(raws[k] for k in keep)

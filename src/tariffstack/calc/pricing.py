@@ -371,7 +371,7 @@ class Pricer:
         first_rows = uniq.column("row_min").to_numpy()
         per_k = np.full(uniq.num_rows, -1, dtype=np.int64)
         why = np.full(uniq.num_rows, None, dtype=object)
-        dated = np.full(uniq.num_rows, None, dtype=object)   # a message to word for each line's day
+        dated = np.full(uniq.num_rows, None, dtype=object)   # an error to word for each line's day
         line_k = np.full(uniq.num_rows, "", dtype=object)
         days = uniq.column("c2").to_numpy(zero_copy_only=False).astype("datetime64[D]")
         m = self.engine.model
@@ -391,7 +391,7 @@ class Pricer:
                     failed = self._failed[(hts, rev)] = exc
             if failed is not None:  # an unknown code: the engine's message once per revision
                 why[kk] = str(failed)
-                dated[kk] = failed.dated if isinstance(failed, UnknownProduct) else None
+                dated[kk] = failed if isinstance(failed, UnknownProduct) and failed.dated else None
                 continue
             if found is None:
                 assert line is not None
@@ -409,7 +409,7 @@ class Pricer:
         own = np.flatnonzero(dated[k] != None)  # noqa: E711 - elementwise over an object array
         if own.size:  # the group's day is its span's first: name each line's own entry date
             own_days = lines.day[idx[own]].astype("datetime64[D]").astype(str)
-            error[idx[own]] = [t.format(day=d) for t, d in zip(dated[k[own]], own_days, strict=True)]
+            error[idx[own]] = [e.on(d) for e, d in zip(dated[k[own]], own_days, strict=True)]
 
     def evaluate(self, hts: str, iso: str, day: date, inputs: Inputs) -> Formula:
         """The formula of one situation, from the engine (the composition ``Engine.rate`` uses)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from tariffstack.errors import DataError
-from tariffstack.sources.noterefs import DASHES, note_ref
+from tariffstack.sources.noterefs import DASHES, GENERAL_NOTE_RE, STATISTICAL_NOTE_RE, note_ref
 from tariffstack.sources.schedule import digits, dotted
 from tariffstack.words import month_number, roman_value
 
@@ -71,8 +71,6 @@ _CODE_RANGE_RE = re.compile(
 )
 _CODE_FORM_RE = re.compile(r"^\d{4}(?:\.\d{2}(?:\.\d{2}(?:\.?\d{2})?)?)?$|^\d{6}(?:\d{2}){0,2}$")
 _US_NOTE_RE = re.compile(r"^U\.?\s*S\.?\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
-_GENERAL_NOTE_RE = re.compile(r"^General\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
-_STAT_NOTE_RE = re.compile(r"^Statistical\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,9 +498,9 @@ def _nearest(segment: _Segment, starts: dict[str, int], margin: int) -> str:
 
 
 def _kind(item: str) -> EntryKind:
-    if _US_NOTE_RE.match(item) or _STAT_NOTE_RE.match(item):
+    if _US_NOTE_RE.match(item) or STATISTICAL_NOTE_RE.match(item):
         return "note"
-    if _GENERAL_NOTE_RE.match(item):
+    if GENERAL_NOTE_RE.match(item):
         return "general_note"
     if re.match(r"^\d{4}(?:\.\d{2})", item):
         return "heading"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["DASHES", "NoteRef", "note_ref", "us_note", "us_scope"]
+__all__ = ["DASHES", "GENERAL_NOTE_RE", "STATISTICAL_NOTE_RE", "NoteRef", "note_ref", "us_note", "us_scope"]
 
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212-"
 _DASH_RE = re.compile(f"[{DASHES}]")
@@ -25,8 +25,8 @@ _PATH_START_RE = re.compile(rf"^\d{{1,3}}(?:\s*\(|\s*$|\s*[{DASHES}]|\s*,|\s+thr
 _EXACT_RE = re.compile(r"^\d{1,2}(?:\([A-Za-z0-9]{1,5}\))*$")   # one subdivision, no range or list
 _ROMAN_KEY_RE = re.compile(r"^(?P<sub>[IVXLC]+)\s*:\s*(?P<path>\d.*)$", re.IGNORECASE)
 _US_RE = re.compile(r"^(?:additional\s+)?(?:U\.?\s*S\.?\s+)?notes?\b\s*(?P<ref>.*)$", re.IGNORECASE)
-_GENERAL_RE = re.compile(r"^General\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
-_STAT_RE = re.compile(r"^Statistical\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
+GENERAL_NOTE_RE = re.compile(r"^General\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
+STATISTICAL_NOTE_RE = re.compile(r"^Statistical\s+notes?\s*(?P<ref>.*)$", re.IGNORECASE)
 _THIS_SUBCH_RE = re.compile(r"\s+(?:to|of|in)\s+this\s+subchapter\b", re.IGNORECASE)
 _QUALIFIER_RE = re.compile(
     r"(?:,\s*|\s+)(?=(?:subch(?:apter)?|ch(?:apter)?|section)(?![a-z]))", re.IGNORECASE
@@ -88,10 +88,10 @@ def note_ref(text: str, subchapter: str = "III") -> NoteRef | None:
     if m := _ROMAN_KEY_RE.match(t):          # "III:2(v)(iii)", the short form users type
         path = _path(m.group("path"))
         return None if path is None else us_note(m.group("sub"), path)
-    if m := _GENERAL_RE.match(t):
+    if m := GENERAL_NOTE_RE.match(t):
         path = _path(re.split(r",", _split_qualifier(m.group("ref"))[0], maxsplit=1)[0])
         return None if path is None else NoteRef(path, "general note")
-    if m := _STAT_RE.match(t):
+    if m := STATISTICAL_NOTE_RE.match(t):
         raw, qual = _split_qualifier(m.group("ref"))
         subch, ch, section = _qualifiers(qual)
         rest = _join_scope(subch=subch, ch=ch, section=section)
