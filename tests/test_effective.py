@@ -15,7 +15,15 @@ from click.testing import CliRunner
 from tariffstack.errors import DataError
 from tariffstack.panel import ADD_LAYERS, Panel
 from tariffstack.stats import weights as wmod
-from tariffstack.stats.effective import Effective, compute
+from tariffstack.stats.effective import (
+    KEYS,
+    MEASURES,
+    Effective,
+    _cells,
+    boundaries,
+    compute,
+    spans,
+)
 from tariffstack.surfaces.cli import cli
 
 
@@ -104,6 +112,32 @@ def test_series_matches_single_dates(panel: Panel, weights: wmod.Weights) -> Non
     assert all(a["until"].toordinal() + 1 == b["date"].toordinal() for a, b in zip(rows, rows[1:], strict=False))
     may = next(r for r in rows if r["date"] <= date(2025, 5, 2) <= r["until"])
     assert may["additional"] == pytest.approx(_on(panel, weights, "2025-05-02").rows()[0]["additional"])
+
+
+def _same_cells(a: Any, b: Any) -> None:
+    assert a.schema == b.schema and a.num_rows == b.num_rows > 0
+    keyed = [{tuple(r[k] for k in KEYS): r for r in t.to_pylist()} for t in (a, b)]
+    assert keyed[0].keys() == keyed[1].keys()
+    for key, row in keyed[0].items():
+        other = keyed[1][key]
+        for m in ("w", *MEASURES):
+            assert (row[m] is None) == (other[m] is None), (key, m)
+            if row[m] is not None:
+                assert row[m] == pytest.approx(other[m], rel=1e-9, abs=1e-9), (key, m)
+
+
+def test_factored_sums_equal_the_row_level_sums(panel: Panel, engine: Engine, weights: wmod.Weights,
+                                                panel_home: tuple[Path, object]) -> None:
+    """The sector-weight cells are summed as (products) x (groups); the row-level query, kept for
+    the import and metal options, is the reference: every cell of a year's series must agree,
+    with and without the USMCA option's MFN rates."""
+    lo, hi = date(2025, 1, 1), date(2025, 12, 31)
+    days = spans(lo, hi, boundaries(panel, lo, hi))
+    assert len(days) > 20
+    _same_cells(*(_cells(panel, weights, days, None, None, None, factored=f)[0] for f in (True, False)))
+    usmca = expected.usmca_inputs(engine, panel, panel_home[0], {"canada": 1.0})
+    sept = [d for d in days if d[0] >= date(2025, 9, 1)][:3]
+    _same_cells(*(_cells(usmca.panel, weights, sept, None, None, usmca.mfn, factored=f)[0] for f in (True, False)))
 
 
 def _copy(weights_dir: Path, tmp_path: Path) -> Path:

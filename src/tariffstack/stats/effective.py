@@ -177,8 +177,8 @@ def _cells_sql(imports: bool, metal: bool, mfn_override: bool) -> str:
         base = f"""
             SELECT pd.day, pd.until, pd.hts10, pd.gtap, u.partner, u.iso2 AS country, u.value AS w,
                    coalesce({mfn}, 0) AS mfn, {layers}, {additional} AS additional
-            FROM w_pd pd JOIN w_imports u ON u.hts10 = pd.digits
-            JOIN w_rd r ON r.day = pd.day AND r.sig_id = pd.sig_id AND (r.mfn_key = 0 OR r.mfn_key = pd.mfn_key)
+            FROM w_pdk pd JOIN w_imports u ON u.hts10 = pd.digits
+            JOIN w_rd r ON r.day = pd.day AND r.sig_id = pd.sig_id AND r.mfn_key = pd.rmk
             JOIN groups g ON g.group_id = r.group_id AND g.iso2 = u.iso2
             JOIN countries c ON c.iso2 = u.iso2
             JOIN stacks s ON s.stack_id = r.stack_id {joins}"""
@@ -194,8 +194,8 @@ def _cells_sql(imports: bool, metal: bool, mfn_override: bool) -> str:
         base = f"""
             SELECT pd.day, pd.until, pd.hts10, pd.gtap, gp.partner, ws.value / nl.n * gp.n / np.n AS w,
                    coalesce({mfn}, 0) AS mfn, {layers}, {additional} AS additional
-            FROM w_pd pd
-            JOIN w_rd r ON r.day = pd.day AND r.sig_id = pd.sig_id AND (r.mfn_key = 0 OR r.mfn_key = pd.mfn_key)
+            FROM w_pdk pd
+            JOIN w_rd r ON r.day = pd.day AND r.sig_id = pd.sig_id AND r.mfn_key = pd.rmk
             JOIN gp ON gp.group_id = r.group_id
             JOIN np ON np.partner = gp.partner
             JOIN nl ON nl.day = pd.day AND nl.gtap = pd.gtap
@@ -205,6 +205,9 @@ def _cells_sql(imports: bool, metal: bool, mfn_override: bool) -> str:
     # the sector weights have no country dimension: grouping by an all-null key would only cost
     country = "country" if imports else "CAST(NULL AS VARCHAR) AS country"
     group = "day, until, partner, country, chapter, gtap" if imports else "day, until, partner, chapter, gtap"
+    # a product meets the regime rows for any MFN key (0) and those for its own: two equal keys
+    # joined, not an OR, which would join every regime row of the signature first
+    ctes += " w_pdk AS (SELECT *, unnest([0, mfn_key]) AS rmk FROM w_pd),"
     return f"""
         WITH {ctes} base AS ({base}),
         cells AS (SELECT day, until, partner, {'country, ' if imports else ''}substr(hts10, 1, 2) AS chapter, gtap,
@@ -215,8 +218,57 @@ def _cells_sql(imports: bool, metal: bool, mfn_override: bool) -> str:
         FROM cells"""
 
 
+def _sector_cells_sql(mfn_override: bool) -> str:
+    """The sector-weight cells summed in two halves: products per (day, chapter, sector, signature,
+    MFN key), regimes per (day, signature, MFN key, partner), then joined.
+
+    With sector weights a row's weight is ``W(sector, partner) / lines(sector, day)`` times
+    ``countries(group, partner) / countries(partner)``: a product factor times a group factor,
+    and a layer's rate depends on the group only. So each weighted sum over product x group rows
+    factors into (sum over products) x (sum over groups), and the big join is on a few thousand
+    signature rows a day instead of every product x group (20 M rows for a year's series). The
+    MFN rate is the product's own except for column 2 groups, hence the two MFN sums. Nulls are
+    skipped as the row-level sum skips them. ``_cells_sql`` is the row-level form, kept for the
+    import and metal options, where a row's weight or layers are its own."""
+    general = "coalesce(ov.pct, pd.general_pct)" if mfn_override else "pd.general_pct"
+    override = (" LEFT JOIN w_mfn ov ON ov.hts10 = pd.hts10 AND ov.valid_from <= pd.day AND pd.day <= ov.valid_until"
+                if mfn_override else "")
+    gw = "gp.n / np.n"
+    layer_sums = ", ".join(f"sum({gw} * s.{n}) AS {n}" for n in ADD_LAYERS)
+    layer_cells = ", ".join(f"sum(f * k * {n}) AS {n}" for n in ADD_LAYERS)
+    mfn = "(wg - wc2) * g + wc2 * o"
+    return f"""
+        WITH nl AS (SELECT day, gtap, count(*) AS n FROM w_pd WHERE gtap IS NOT NULL GROUP BY day, gtap),
+        gp AS (SELECT g.group_id, w.partner, c.column2, count(*) AS n
+               FROM groups g JOIN countries c ON c.iso2 = g.iso2 JOIN w_countries w ON w.iso2 = g.iso2
+               GROUP BY g.group_id, w.partner, c.column2),
+        np AS (SELECT w.partner, count(*) AS n FROM w_countries w JOIN countries c ON c.iso2 = w.iso2
+               GROUP BY w.partner),
+        pa AS (SELECT pd.day, pd.until, substr(pd.hts10, 1, 2) AS chapter, pd.gtap, pd.sig_id, pd.mfn_key,
+                      count(*) AS k, sum(coalesce({general}, 0)) AS g, sum(coalesce(pd.other_pct, 0)) AS o
+               FROM w_pd pd{override} WHERE pd.gtap IS NOT NULL
+               GROUP BY pd.day, pd.until, chapter, pd.gtap, pd.sig_id, pd.mfn_key),
+        ra AS (SELECT r.day, r.sig_id, r.mfn_key, gp.partner, sum({gw}) AS wg,
+                      sum(CASE WHEN gp.column2 THEN {gw} ELSE 0 END) AS wc2, {layer_sums},
+                      sum({gw} * s.additional_pct) AS additional
+               FROM w_rd r JOIN gp ON gp.group_id = r.group_id JOIN np ON np.partner = gp.partner
+               JOIN stacks s ON s.stack_id = r.stack_id
+               GROUP BY r.day, r.sig_id, r.mfn_key, gp.partner),
+        cells AS (SELECT pa.day, pa.until, ra.partner, pa.chapter, pa.gtap, ws.value / nl.n AS f, pa.k, pa.g, pa.o,
+                         ra.wg, ra.wc2, {", ".join(f"ra.{n}" for n in ADD_LAYERS)}, ra.additional
+                  FROM (SELECT *, unnest([0, mfn_key]) AS rmk FROM pa) pa   -- regime rows for any MFN key, or its own
+                  JOIN ra ON ra.day = pa.day AND ra.sig_id = pa.sig_id AND ra.mfn_key = pa.rmk
+                  JOIN nl ON nl.day = pa.day AND nl.gtap = pa.gtap
+                  JOIN w_sectors ws ON ws.gtap = pa.gtap AND ws.partner = ra.partner)
+        SELECT day, until, partner, CAST(NULL AS VARCHAR) AS country, chapter, gtap,
+               sum(f * k * wg) AS w, sum(f * ({mfn})) AS mfn, {layer_cells},
+               sum(f * k * additional) AS additional, sum(f * ({mfn} + k * additional)) AS total
+        FROM cells GROUP BY day, until, partner, chapter, gtap"""
+
+
 def _cells(panel: Panel, weights: Weights, days: list[tuple[date, date]], imports: Imports | None,
-           metal: MetalInputs | None, mfn: pa.Table | None) -> tuple[pa.Table, dict[date, int], dict[date, float]]:
+           metal: MetalInputs | None, mfn: pa.Table | None, *,
+           factored: bool = True) -> tuple[pa.Table, dict[date, int], dict[date, float]]:
     """The weighted sums of one panel per cell, with the per-day counts of what got no weight."""
     db = panel.db
     tables: dict[str, pa.Table] = {
@@ -239,11 +291,14 @@ def _cells(panel: Panel, weights: Weights, days: list[tuple[date, date]], import
             SELECT hs6, gtap FROM (
                 SELECT hs6, gtap, row_number() OVER (PARTITION BY hs6 ORDER BY count(*) DESC, gtap) AS rk
                 FROM w_crosswalk GROUP BY hs6, gtap) WHERE rk = 1)
-        SELECT d.day, d.until, p.hts10, replace(p.hts10, '.', '') AS digits, p.sig_id, p.mfn_key,
-               p.general_pct, p.other_pct, coalesce(x.gtap, h.gtap) AS gtap
-        FROM products p JOIN w_days d ON p.valid_from <= d.day AND d.day <= p.valid_until
-        LEFT JOIN w_crosswalk x ON x.hts10 = replace(p.hts10, '.', '')
-        LEFT JOIN hs6map h ON h.hs6 = substr(replace(p.hts10, '.', ''), 1, 6)
+        , lines AS (  -- each product row's sector once, before it is repeated for every day it covers
+            SELECT p.*, coalesce(x.gtap, h.gtap) AS gtap FROM (
+                SELECT hts10, replace(hts10, '.', '') AS digits, sig_id, mfn_key, general_pct, other_pct,
+                       valid_from, valid_until FROM products) p
+            LEFT JOIN w_crosswalk x ON x.hts10 = p.digits
+            LEFT JOIN hs6map h ON h.hs6 = substr(p.digits, 1, 6))
+        SELECT d.day, d.until, p.hts10, p.digits, p.sig_id, p.mfn_key, p.general_pct, p.other_pct, p.gtap
+        FROM lines p JOIN w_days d ON p.valid_from <= d.day AND d.day <= p.valid_until
     """
     try:
         db.execute(f"CREATE OR REPLACE TEMP TABLE w_pd AS {pd_sql}")
@@ -251,7 +306,11 @@ def _cells(panel: Panel, weights: Weights, days: list[tuple[date, date]], import
         db.execute("""CREATE OR REPLACE TEMP TABLE w_rd AS
                       SELECT d.day, r.sig_id, r.mfn_key, r.group_id, r.stack_id FROM regimes r
                       JOIN w_days d ON r.valid_from <= d.day AND d.day <= r.valid_until""")
-        cells = db.query(_cells_sql(imports is not None, metal is not None, mfn is not None)).to_arrow_table()
+        if factored and imports is None and metal is None:
+            sql = _sector_cells_sql(mfn is not None)
+        else:
+            sql = _cells_sql(imports is not None, metal is not None, mfn is not None)
+        cells = db.query(sql).to_arrow_table()
         unmapped = {d: int(n) for d, n in db.query(
             "SELECT day, count(*) FILTER (WHERE gtap IS NULL) FROM w_pd GROUP BY day").fetchall()}
         unmatched: dict[date, float] = {}
