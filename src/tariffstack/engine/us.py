@@ -99,6 +99,7 @@ class Engine:
         self._rules: dict[tuple[str, date], list[StackingRule]] = {}
         # between two boundaries (every version start and end, among others) the same versions hold
         self._versions_change = model.boundaries()
+        self._last_date = model.last_date  # asked on every point query: computed once
 
     @classmethod
     def load(cls, data_dir: Path | None = None, home: Path | None = None, *, progress: object | None = None) -> Engine:
@@ -169,7 +170,7 @@ class Engine:
     def _span(self, day: date) -> date:
         """The first day of the span of days on which the same heading versions are in force."""
         k = bisect.bisect_right(self._versions_change, day)
-        return self._versions_change[k - 1] if k and day <= self.model.last_date else day
+        return self._versions_change[k - 1] if k and day <= self._last_date else day
 
     def active(self, day: date) -> list[Measure]:
         """The heading versions in force on a day (cached per span of identical days)."""

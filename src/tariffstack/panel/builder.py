@@ -144,6 +144,7 @@ class Builder:
             for c in v.except_codes:
                 self.code_index.setdefault(c, []).append(_xkey(v))
         self._matches: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        self._line_info: dict[int, tuple[str, frozenset[str], float | None, float | None, int]] = {}
         self.pos: dict[int, int] = {}
         self._product_lists: dict[int, list[Line]] = {}
         self._last_products: tuple[tuple[int, frozenset[str]], dict[int, dict[int, Line]]] | None = None
@@ -238,7 +239,9 @@ class Builder:
             found = self._product_lists[rev_index] = list(products(lines))
         return found
 
-    def _signature(self, line: Line, active_listed: frozenset[str]) -> frozenset[str]:
+    def _hits(self, line: Line) -> frozenset[str]:
+        """Every list or footnote measure version that names the line (in force or not): its
+        signature on a day is this set cut to the versions in force."""
         key = (line.digits, line.see)
         found = self._matches.get(key)
         if found is None:
@@ -248,7 +251,7 @@ class Builder:
             for h in line.see:
                 hits.update(self.foot_index.get(h, ()))
             found = self._matches[key] = frozenset(hits)
-        return found & active_listed
+        return found
 
     def _interval(self, start: date, until: date) -> None:
         model, engine = self.model, self.engine
@@ -268,14 +271,25 @@ class Builder:
         else:
             seen_products: set[str] = set()
             sig_products = {}
+            info, sig_id, open_rows, done = self._line_info, self.sigs.get, self.open.products, self.done_products
             for ln in self._products(model.revision_on(start), lines):
-                hts10 = ln.hts10
-                sig = self.sigs.get(self._signature(ln, active_listed))
-                gp, op = _pct(ln.general), _pct(ln.other)
-                mk = self.mfn_keys.get((gp, op))
+                # what a line contributes apart from the measures in force is worked out once per
+                # line object (revisions share unchanged lines; the model keeps them alive)
+                known = info.get(id(ln))
+                if known is None:
+                    gp, op = _pct(ln.general), _pct(ln.other)
+                    known = info[id(ln)] = (ln.hts10, self._hits(ln), gp, op, self.mfn_keys.get((gp, op)))
+                hts10, hits, gp, op, mk = known
+                sig = sig_id(hits & active_listed)
                 sig_products.setdefault(sig, {}).setdefault(mk, ln)
                 content = (hts10, ln.description, ln.general, gp, ln.other, op, ln.rate_line, sig, mk)
-                self._extend(self.open.products, self.done_products, hts10, content, start, until, rev)
+                cur = open_rows.get(hts10)  # _extend, inlined for the hot loop
+                if cur is not None and cur[0] == content and cur[2] + ONE_DAY == start:
+                    cur[2] = until
+                else:
+                    if cur is not None:
+                        done.append(cur)
+                    open_rows[hts10] = [content, start, until, rev]
                 seen_products.add(hts10)
             self._close(self.open.products, self.done_products, seen_products)
             self._last_products = (same_products, sig_products)
@@ -299,10 +313,15 @@ class Builder:
         """(signature, MFN key, group, stack) rows: the stack each class pays for a signature."""
         sig_set: frozenset[str] = self.sigs.keys[sig]
         rows: dict[tuple[int, int], list[str]] = {}
+        memo, mfn_of = self.memo, self.mfn_keys.keys
+        any_line = [(0, next(iter(by_mk.values())))]
         for cls in classes:
-            keys = by_mk.items() if cls.mfn_dependent else [(0, next(iter(by_mk.values())))]
-            for mk, line in keys:
-                stack = self._evaluate(day, cls, sig_set, by_vkey, line, mk)
+            # the memo lookup inlined (hundreds of thousands of calls a build, nearly all hits)
+            listed = sig_set & cls.listed
+            for mk, line in (by_mk.items() if cls.mfn_dependent else any_line):
+                stack = memo.get((cls.other_key, listed, mfn_of[mk] if mk else None, cls.rules, cls.column2))
+                if stack is None:
+                    stack = self._evaluate(day, cls, listed, by_vkey, line, mk)
                 rows.setdefault((mk, stack), []).extend(cls.members)
         return [(sig, mk, self.groups.get(tuple(sorted(members))), stack) for (mk, stack), members in rows.items()]
 
@@ -327,14 +346,12 @@ class Builder:
         for key in [k for k in open_rows if k not in seen]:
             done.append(open_rows.pop(key))
 
-    def _evaluate(self, day: date, cls: _Class, sig: frozenset[str], by_vkey: dict[str, Measure],
+    def _evaluate(self, day: date, cls: _Class, listed: frozenset[str], by_vkey: dict[str, Measure],
                   line: Line, mk: int) -> int:
-        listed = sig & cls.listed
+        """The stack a class pays for the list measures ``listed`` (the signature's that take the
+        class in), evaluated by the engine and remembered under the same key ``_regimes`` looks up."""
         mfn = self.mfn_keys.keys[mk] if mk else None
         key = (cls.other_key, listed, mfn, cls.rules, cls.column2)
-        found = self.memo.get(key)
-        if found is not None:
-            return found
         self.evaluations += 1
         cands = sorted([*cls.other, *(by_vkey[v] for v in listed if v in by_vkey)], key=lambda m: self.pos[id(m)])
         _, rate = self.engine.mfn(line, cls.rep, day)
