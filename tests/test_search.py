@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_inproc import warm_engine
 from click.testing import CliRunner
 
 from tariffstack.engine.search import SearchIndex, is_generic, load_synonyms, parse_synonyms
@@ -142,12 +143,15 @@ def test_good_synonyms_text_parses() -> None:
 
 @pytest.fixture(scope="module")
 def invoke(hts_dir: Path, session_home: Path, engine: Engine):  # type: ignore[no-untyped-def]
+    """The command over the session's engine and its search index, as one long-lived process
+    would keep them (loading the model and indexing 30,000 lines per call cost ~2 s each)."""
     runner = CliRunner()
 
     def _invoke(*args: str, columns: int = 80):  # type: ignore[no-untyped-def]
         return runner.invoke(cli, ["--data-dir", str(hts_dir), "--home", str(session_home), *args],
                              env={"COLUMNS": str(columns)}, catch_exceptions=False)
-    return _invoke
+    with warm_engine(engine, hts_dir, session_home):
+        yield _invoke
 
 
 @pytest.mark.parametrize(("query", "columns"), [("leather shoes", 80), ("watches", 80), ("laptop", 80),
