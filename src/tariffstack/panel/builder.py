@@ -100,6 +100,18 @@ class _Class:
     id: int = -1                    # the same id for the same terms in every interval
 
 
+@dataclass(frozen=True, slots=True)
+class _Product:
+    """A product line as the walk needs it: its measure hits, MFN key and row content but the
+    signature and MFN key (the same in every interval the line is in the schedule)."""
+
+    line: Line
+    hts10: str
+    hits: frozenset[str]
+    mk: int
+    content: tuple[Any, ...]
+
+
 @dataclass
 class _Open:
     """Rows still growing while intervals are walked in order."""
@@ -144,9 +156,10 @@ class Builder:
             for c in v.except_codes:
                 self.code_index.setdefault(c, []).append(_xkey(v))
         self._matches: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
-        self._line_info: dict[int, tuple[str, frozenset[str], float | None, float | None, int]] = {}
+        self._line_info: dict[int, _Product] = {}
+        self._hit_sets: dict[frozenset[str], frozenset[str]] = {}
         self.pos: dict[int, int] = {}
-        self._product_lists: dict[int, list[Line]] = {}
+        self._product_lists: dict[int, tuple[list[_Product], set[str]]] = {}
         self._last_products: tuple[tuple[int, frozenset[str]], dict[int, dict[int, Line]]] | None = None
         if seed is not None and since is not None:
             self._seed(seed, since)
@@ -233,15 +246,27 @@ class Builder:
             out.append(cls)
         return out
 
-    def _products(self, rev_index: int, lines: dict[str, Line]) -> list[Line]:
+    def _products(self, rev_index: int) -> tuple[list[_Product], set[str]]:
+        """A revision's product lines with what they contribute apart from the measures in force
+        (worked out once per line object: revisions share unchanged lines), and their codes."""
         found = self._product_lists.get(rev_index)
         if found is None:
-            found = self._product_lists[rev_index] = list(products(lines))
+            rows = []
+            for ln in products(self.model.lines[rev_index]):
+                known = self._line_info.get(id(ln))  # the model keeps its lines alive meanwhile
+                if known is None:
+                    gp, op = _pct(ln.general), _pct(ln.other)
+                    known = self._line_info[id(ln)] = _Product(
+                        ln, ln.hts10, self._hits(ln), self.mfn_keys.get((gp, op)),
+                        (ln.hts10, ln.description, ln.general, gp, ln.other, op, ln.rate_line))
+                rows.append(known)
+            found = self._product_lists[rev_index] = (rows, {r.hts10 for r in rows})
         return found
 
     def _hits(self, line: Line) -> frozenset[str]:
         """Every list or footnote measure version that names the line (in force or not): its
-        signature on a day is this set cut to the versions in force."""
+        signature on a day is this set cut to the versions in force. Equal sets are one object,
+        so an interval cuts each distinct set once."""
         key = (line.digits, line.see)
         found = self._matches.get(key)
         if found is None:
@@ -250,7 +275,8 @@ class Builder:
                 hits.update(self.code_index.get(d[:k], ()))
             for h in line.see:
                 hits.update(self.foot_index.get(h, ()))
-            found = self._matches[key] = frozenset(hits)
+            frozen = frozenset(hits)
+            found = self._matches[key] = self._hit_sets.setdefault(frozen, frozen)
         return found
 
     def _interval(self, start: date, until: date) -> None:
@@ -260,7 +286,6 @@ class Builder:
         by_vkey = {vkey(m): m for m in active if m.scope in LIST_SCOPES}
         active_listed = frozenset(k for m in active for k in _marks(m))
         rev = model.revisions[model.revision_on(start)].name
-        lines = model.lines[model.revision_on(start)]
         classes = self._classes(start, active)
         # products: signature and MFN key; a representative line per (signature, MFN key)
         same_products = (model.revision_on(start), active_listed)
@@ -269,28 +294,23 @@ class Builder:
             for row in self.open.products.values():
                 row[2] = until
         else:
-            seen_products: set[str] = set()
             sig_products = {}
-            info, sig_id, open_rows, done = self._line_info, self.sigs.get, self.open.products, self.done_products
-            for ln in self._products(model.revision_on(start), lines):
-                # what a line contributes apart from the measures in force is worked out once per
-                # line object (revisions share unchanged lines; the model keeps them alive)
-                known = info.get(id(ln))
-                if known is None:
-                    gp, op = _pct(ln.general), _pct(ln.other)
-                    known = info[id(ln)] = (ln.hts10, self._hits(ln), gp, op, self.mfn_keys.get((gp, op)))
-                hts10, hits, gp, op, mk = known
-                sig = sig_id(hits & active_listed)
-                sig_products.setdefault(sig, {}).setdefault(mk, ln)
-                content = (hts10, ln.description, ln.general, gp, ln.other, op, ln.rate_line, sig, mk)
-                cur = open_rows.get(hts10)  # _extend, inlined for the hot loop
+            rows, seen_products = self._products(model.revision_on(start))
+            sig_id, open_rows, done = self.sigs.get, self.open.products, self.done_products
+            sig_of: dict[int, int] = {}  # id of a hits set -> its signature in this interval
+            for p in rows:
+                sig = sig_of.get(id(p.hits))
+                if sig is None:
+                    sig = sig_of[id(p.hits)] = sig_id(p.hits & active_listed)
+                sig_products.setdefault(sig, {}).setdefault(p.mk, p.line)
+                content = (*p.content, sig, p.mk)
+                cur = open_rows.get(p.hts10)  # _extend, inlined for the hot loop
                 if cur is not None and cur[0] == content and cur[2] + ONE_DAY == start:
                     cur[2] = until
                 else:
                     if cur is not None:
                         done.append(cur)
-                    open_rows[hts10] = [content, start, until, rev]
-                seen_products.add(hts10)
+                    open_rows[p.hts10] = [content, start, until, rev]
             self._close(self.open.products, self.done_products, seen_products)
             self._last_products = (same_products, sig_products)
         # regimes: the stack each class pays, per signature (and MFN key where it matters)

@@ -26,6 +26,7 @@ import json
 import math
 from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -162,35 +163,44 @@ def _claimed(m: Measure) -> Measure | None:
     return replace(m, condition=None, countries=frozenset(payers), revision=f"{m.revision} [USMCA claimed]")
 
 
+@lru_cache(maxsize=2)
 def claimed_mfn(engine: Engine) -> pa.Table:
     """MFN with a USMCA claim (``Engine.mfn``: program S where the line grants it), per line and
-    period of the schedule, where it differs from column 1 General."""
+    period of the schedule, where it differs from column 1 General.
+
+    Kept per engine (a server or a test asks for several claim shares over the same law); a
+    line object shared by several revisions is read once."""
     model = engine.model
     claim = Inputs(usmca_claimed=True)
     memo: dict[tuple[str, str], float | None] = {}
+    per_line: dict[int, tuple[str, float | None]] = {}
     open_rows: dict[str, list[Any]] = {}
     done: list[list[Any]] = []
     n = len(model.revisions)
+    one_day = timedelta(days=1)
     for idx in range(n):
         start = model.starts[idx]
-        last = (model.starts[idx + 1] - timedelta(days=1)) if idx + 1 < n else model.last_date
+        last = (model.starts[idx + 1] - one_day) if idx + 1 < n else model.last_date
         if last < start:
             continue  # a revision that takes over the same day as the next one (no day of its own)
         seen = set()
         for line in products(model.lines[idx]):
-            key = (line.general, line.special)
-            if key not in memo:
-                layer, _ = engine.mfn(line, "CA", start, claim)
-                memo[key] = layer.rate_pct
-            pct = memo[key]
-            cur = open_rows.get(line.hts10)
-            if cur is not None and cur[3] == pct and cur[2] + timedelta(days=1) == start:
+            known = per_line.get(id(line))  # the model keeps its lines alive meanwhile
+            if known is None:
+                key = (line.general, line.special)
+                if key not in memo:
+                    layer, _ = engine.mfn(line, "CA", start, claim)
+                    memo[key] = layer.rate_pct
+                known = per_line[id(line)] = (line.hts10, memo[key])
+            hts10, pct = known
+            cur = open_rows.get(hts10)
+            if cur is not None and cur[3] == pct and cur[2] + one_day == start:
                 cur[2] = last
             else:
                 if cur is not None:
                     done.append(cur)
-                open_rows[line.hts10] = [line.hts10, start, last, pct]
-            seen.add(line.hts10)
+                open_rows[hts10] = [hts10, start, last, pct]
+            seen.add(hts10)
         for h in [h for h in open_rows if h not in seen]:
             done.append(open_rows.pop(h))
     done.extend(open_rows.values())
