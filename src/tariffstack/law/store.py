@@ -15,7 +15,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -169,8 +169,16 @@ def build_model(
             interner.get(ln)
         lines.extend(base.lines[:reuse])
         headings.extend(base.headings[:reuse])
-    with gc_paused():
+    notes_key = _file_key(notes_file)
+    reuse_notes = base is not None and vars(base).get("notes_key") == notes_key
+    notes_job: Future[NotesIndex] | None = None
+    with gc_paused(), ThreadPoolExecutor(max_workers=1) as side:
         for rev, raw in zip(revisions[reuse:], _parse_all(revisions[reuse:], verify), strict=True):
+            if notes_job is None and notes_file and not reuse_notes:
+                # the notes are read meanwhile, in this process's idle time while the parse
+                # processes work; started only now that they are forked (a fork while a thread
+                # runs can leave a child holding a lock that thread held)
+                notes_job = side.submit(NotesIndex.load, notes_file)
             parsed = {k: interner.get(v) for k, v in raw.items()}
             lines.append({k: v for k, v in parsed.items() if not k.startswith("99")})
             headings.append({k: v for k, v in parsed.items() if k.startswith("9903")})
@@ -179,9 +187,10 @@ def build_model(
     records = load_change_records(hts_dir)
     starts = _starts(revisions)
     measures = build_measures(revisions, headings, records)
-    notes_key = _file_key(notes_file)
-    if base is not None and vars(base).get("notes_key") == notes_key:
+    if base is not None and reuse_notes:
         notes = base.notes  # the same notes text: reuse its parsed index
+    elif notes_job is not None:
+        notes = notes_job.result()
     else:
         notes = NotesIndex.load(notes_file) if notes_file else None
     events = load_events()
