@@ -25,6 +25,33 @@ import tariffstack.surfaces.cli.app  # noqa: E402,F401
 if _columns is not None:
     os.environ["COLUMNS"] = _columns
 
+# The heaviest modules first, so the two pytest-xdist workers finish together: xdist hands out
+# files in collection order (with --no-loadscope-reorder; its default puts the files with most
+# tests first, which left two heavy two-test files, Spark and the API fuzzer, to run last on one
+# worker while the other idled ~40 s). The second and third need neither the model nor the
+# panel, so the worker that gets them has work while the other compiles the model and builds
+# the panel (one core) for the scenario tests. Seconds each on 2 cores, measured 2026-12-03;
+# files not named keep their collection order after these.
+HEAVIEST_FIRST = (
+    "test_scenario.py",        # 55 s: the session panel, then scenario panels
+    "test_fetch.py",           # 31 s: mirror and USITC downloads from a local server
+    "test_rates.py",           # 14 s: every rate text of every revision
+    "test_calc_spark.py",      # 33 s: a Spark session
+    "test_fuzz_api.py",        # 25 s: schemathesis over a live server
+    "test_effective.py",       # 38 s: the USMCA variant panel
+    "test_cli_fuzz_files.py",  # 12 s
+    "test_panel.py",           # 28 s: builds and faults of the store
+    "test_faults.py",          # 26 s: damaged archives, killed processes
+    "test_browser.py",         # 23 s: Chromium
+    "test_war.py",             # 18 s
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: k for k, name in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order kept
+
+
 SHARED = Path(os.environ.get("TARIFFSTACK_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
 
