@@ -102,8 +102,8 @@ class _Class:
 
 @dataclass(frozen=True, slots=True)
 class _Product:
-    """A product line as the walk needs it: its measure hits, MFN key and row content but the
-    signature and MFN key (the same in every interval the line is in the schedule)."""
+    """A product line as the walk needs it: the measure versions that name it, its MFN key and
+    its row's content but for the signature (all the same in every interval it is in force)."""
 
     line: Line
     hts10: str
@@ -339,9 +339,10 @@ class Builder:
             # the memo lookup inlined (hundreds of thousands of calls a build, nearly all hits)
             listed = sig_set & cls.listed
             for mk, line in (by_mk.items() if cls.mfn_dependent else any_line):
-                stack = memo.get((cls.other_key, listed, mfn_of[mk] if mk else None, cls.rules, cls.column2))
+                key = (cls.other_key, listed, mfn_of[mk] if mk else None, cls.rules, cls.column2)
+                stack = memo.get(key)
                 if stack is None:
-                    stack = self._evaluate(day, cls, listed, by_vkey, line, mk)
+                    stack = self._evaluate(day, cls, listed, by_vkey, line, key)
                 rows.setdefault((mk, stack), []).extend(cls.members)
         return [(sig, mk, self.groups.get(tuple(sorted(members))), stack) for (mk, stack), members in rows.items()]
 
@@ -367,11 +368,9 @@ class Builder:
             done.append(open_rows.pop(key))
 
     def _evaluate(self, day: date, cls: _Class, listed: frozenset[str], by_vkey: dict[str, Measure],
-                  line: Line, mk: int) -> int:
+                  line: Line, key: tuple[Any, ...]) -> int:
         """The stack a class pays for the list measures ``listed`` (the signature's that take the
-        class in), evaluated by the engine and remembered under the same key ``_regimes`` looks up."""
-        mfn = self.mfn_keys.keys[mk] if mk else None
-        key = (cls.other_key, listed, mfn, cls.rules, cls.column2)
+        class in), evaluated by the engine and remembered under ``key`` (_regimes looked it up)."""
         self.evaluations += 1
         cands = sorted([*cls.other, *(by_vkey[v] for v in listed if v in by_vkey)], key=lambda m: self.pos[id(m)])
         _, rate = self.engine.mfn(line, cls.rep, day)
