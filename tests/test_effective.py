@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from cli_inproc import Outcome, invoke
 from click.testing import CliRunner
@@ -115,15 +116,18 @@ def test_series_matches_single_dates(panel: Panel, weights: wmod.Weights) -> Non
 
 
 def _same_cells(a: Any, b: Any) -> None:
+    """Every cell of ``a`` is in ``b`` with the same weight and rates (to 1e-9): compared as
+    sorted columns (a dict of 64,000 rows compared cell by cell took 14 s)."""
     assert a.schema == b.schema and a.num_rows == b.num_rows > 0
-    keyed = [{tuple(r[k] for k in KEYS): r for r in t.to_pylist()} for t in (a, b)]
-    assert keyed[0].keys() == keyed[1].keys()
-    for key, row in keyed[0].items():
-        other = keyed[1][key]
-        for m in ("w", *MEASURES):
-            assert (row[m] is None) == (other[m] is None), (key, m)
-            if row[m] is not None:
-                assert row[m] == pytest.approx(other[m], rel=1e-9, abs=1e-9), (key, m)
+    order = [(k, "ascending") for k in KEYS]
+    a, b = a.sort_by(order), b.sort_by(order)
+    for k in KEYS:
+        assert a.column(k).equals(b.column(k)), k
+    for m in ("w", *MEASURES):
+        x, y = (t.column(m).to_numpy(zero_copy_only=False).astype(float) for t in (a, b))
+        assert np.array_equal(np.isnan(x), np.isnan(y)), m
+        near = np.isclose(x, y, rtol=1e-9, atol=1e-9) | np.isnan(x)
+        assert near.all(), (m, a.slice(int(np.argmin(near)), 1).to_pylist())
 
 
 def test_factored_sums_equal_the_row_level_sums(panel: Panel, engine: Engine, weights: wmod.Weights,
