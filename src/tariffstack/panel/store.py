@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tariffstack import __version__
@@ -111,24 +110,21 @@ def _build(engine: Engine, home: Path, *, full: bool, progress: Progress | None)
         "revisions": [r.name for r in engine.model.revisions], "intervals": hashes,
         "inputs": "defaults: no special program, no USMCA claim, not in transit, whole value is metal",
     }
-    write_store(home, tables, meta, _recent_memo(builder.memo, tables["regimes"], hashes))
+    write_store(home, tables, meta, _live_memo(builder.memo, tables["regimes"]))
     todo = sum(1 for d, _ in hashes if since is None or date.fromisoformat(d) >= since)
     return BuildReport(mode, since, todo, builder.evaluations, {k: v.num_rows for k, v in tables.items()},
                        time.perf_counter() - t0, link.resolve())
 
 
-def _recent_memo(memo: dict[tuple[Any, ...], int], regimes: pa.Table,
-                 hashes: list[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
-    """The evaluations worth keeping: those whose stack is in force in the newest quarter.
+def _live_memo(memo: dict[tuple[Any, ...], int], regimes: pa.Table) -> dict[tuple[Any, ...], int]:
+    """The evaluations whose stack some regime row still pays (all of them after a full build).
 
-    New revisions mostly change recent dates; keeping every evaluation would make each update
-    load and save a memo several times larger for little gain (a miss is only re-evaluated).
+    Kept whole, not only the newest dates': a scenario or variant continues the law's store from
+    its own first day, often a year back, and re-evaluating there cost it a third of its time
+    (pharma-232: 24,934 evaluations with the newest quarter's memo, 1,467 with all; the memo is
+    3.9 MB, read in 0.1 s). Rows an update replaced drop their stale situations here.
     """
-    if len(hashes) < 8:
-        return memo
-    cutoff = date.fromisoformat(hashes[-max(8, len(hashes) // 4)][0])
-    recent = regimes.filter(pc.greater_equal(regimes["valid_until"], pa.scalar(cutoff, pa.date32())))
-    keep = set(recent["stack_id"].to_pylist())
+    keep = set(regimes["stack_id"].unique().to_pylist())
     return {k: v for k, v in memo.items() if v in keep}
 
 
